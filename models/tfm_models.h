@@ -1,0 +1,90 @@
+/* Public, LibTorch-free interface of the model library.
+ *
+ * Elements, tools and tests include only this header; LibTorch stays inside
+ * models/*.cpp so that element files compile in seconds. */
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace neuro {
+
+/* What a model file says about itself (safetensors __metadata__), with the
+ * authors' defaults filled in for absent keys (DESIGN.md, "Weights"). */
+struct ModelInfo {
+  std::string path;
+  std::string architecture;       /* "tfm-tokenizer" or "tfm-encoder" */
+  std::string modality = "eeg";
+  std::string id;                 /* identifier written into caps and recordings */
+  int sample_rate = 200;
+  int n_fft = 200;
+  int hop = 100;
+  int bins = 100;
+  int window_samples = 2000;
+  int vocabulary = 8192;
+  std::vector<std::string> labels;    /* classifiers */
+  std::vector<std::string> channels;  /* classifiers: expected channel names */
+  std::map<std::string, std::string> metadata;  /* everything, verbatim */
+
+  /* Token frames per window: (window_samples - n_fft) / hop + 1. */
+  int frames_per_window () const { return (window_samples - n_fft) / hop + 1; }
+};
+
+/* Thrown for unreadable, malformed or mismatching model files; what() names
+ * the file and the problem in words a user can act on. */
+class ModelError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/* The TFM-Tokenizer, encoder side (reference/TFM_ARCHITECTURE.md section 2). */
+class Tokenizer {
+ public:
+  static std::unique_ptr<Tokenizer> load (const std::string &path);  /* throws ModelError */
+  virtual ~Tokenizer () = default;
+
+  virtual const ModelInfo &info () const = 0;
+
+  /* Tokenizes n single-channel windows in one batch.
+   *   stft:   n x bins x T magnitudes (T = info().frames_per_window()), row-major
+   *   raw:    n x window_samples samples (the same, already normalised, signal)
+   *   tokens: n x T output token ids
+   * Runs under inference mode with the calling thread's LibTorch thread count. */
+  virtual void tokenize (const float *stft, const float *raw, int n, uint32_t *tokens) = 0;
+
+  /* The quantiser input (n x T x 64, L2-normalised) for parity tests. */
+  virtual std::vector<float> quantizer_input (const float *stft, const float *raw, int n) = 0;
+};
+
+/* The TFM-Encoder classifier (reference/TFM_ARCHITECTURE.md section 3). */
+class Classifier {
+ public:
+  static std::unique_ptr<Classifier> load (const std::string &path);  /* throws ModelError */
+  virtual ~Classifier () = default;
+
+  virtual const ModelInfo &info () const = 0;
+  virtual int num_classes () const = 0;   /* 1 for a binary (sigmoid) model */
+  virtual int max_channels () const = 0;  /* rows of the channel embedding */
+  virtual int max_frames () const = 0;    /* rows of the positional table */
+
+  /* Raw logits for one window of tokens, channel-major: tokens[c * frames + t].
+   * Throws ModelError for token ids outside the vocabulary or too many channels. */
+  virtual std::vector<float> logits (const uint32_t *tokens, int channels, int frames) = 0;
+
+  /* Class probabilities from logits: softmax, or sigmoid for one logit
+   * (returned as two probabilities [1-p, p] matching two labels). */
+  std::vector<double> probabilities (const std::vector<float> &logits) const;
+};
+
+/* Sets the LibTorch intra-op thread count of the calling thread (0 = keep). */
+void set_model_threads (int threads);
+
+/* Directory of the shipped models: $NEUROTOKENS_MODEL_DIR, else the
+ * installed/compiled-in location. */
+std::string default_model_dir ();
+
+}  // namespace neuro
