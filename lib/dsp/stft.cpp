@@ -1,0 +1,263 @@
+#include "stft.h"
+
+#include <fftw3.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <mutex>
+#include <stdexcept>
+
+namespace neuro {
+
+namespace {
+
+/* FFTW's planner and plan destruction share global state (wisdom). */
+std::mutex &
+fftw_planner_mutex ()
+{
+  static std::mutex m;
+  return m;
+}
+
+struct NamedWindow { StftWindow value; const char *name; };
+const NamedWindow kWindows[] = {
+  { StftWindow::Hann, "hann" }, { StftWindow::Hamming, "hamming" },
+  { StftWindow::Blackman, "blackman" }, { StftWindow::Rectangular, "rectangular" },
+};
+struct NamedScaling { StftScaling value; const char *name; };
+const NamedScaling kScalings[] = {
+  { StftScaling::Magnitude, "magnitude" }, { StftScaling::Spectrum, "spectrum" },
+  { StftScaling::Power, "power" }, { StftScaling::Db, "db" },
+};
+
+/* librosa/torchaudio's default floor for power in dB. */
+constexpr float kDbPowerFloor = 1e-10f;
+
+}  // namespace
+
+const char *
+stft_window_name (StftWindow w)
+{
+  for (const auto &e : kWindows)
+    if (e.value == w)
+      return e.name;
+  return "hann";
+}
+
+const char *
+stft_scaling_name (StftScaling s)
+{
+  for (const auto &e : kScalings)
+    if (e.value == s)
+      return e.name;
+  return "magnitude";
+}
+
+bool
+stft_window_from_name (const std::string &name, StftWindow &w)
+{
+  for (const auto &e : kWindows)
+    if (name == e.name) {
+      w = e.value;
+      return true;
+    }
+  return false;
+}
+
+bool
+stft_scaling_from_name (const std::string &name, StftScaling &s)
+{
+  for (const auto &e : kScalings)
+    if (name == e.name) {
+      s = e.value;
+      return true;
+    }
+  return false;
+}
+
+std::string
+stft_config_error (const StftConfig &cfg)
+{
+  const std::string n = std::to_string (cfg.n_fft);
+  if (cfg.channels < 1)
+    return "channels (" + std::to_string (cfg.channels) + ") must be at least 1";
+  if (cfg.n_fft < 2)
+    return "n-fft (" + n + ") must be at least 2";
+  if (cfg.hop < 1 || cfg.hop > cfg.n_fft)
+    return "hop (" + std::to_string (cfg.hop) + ") must be between 1 and n-fft (" + n +
+        "): frames would skip input samples; set hop <= n-fft";
+  if (cfg.bins < 1 || cfg.bins > cfg.n_fft / 2 + 1)
+    return "bins (" + std::to_string (cfg.bins) + ") must be between 1 and n-fft/2+1 (" +
+        std::to_string (cfg.n_fft / 2 + 1) + "): a real FFT of " + n +
+        " points has no more distinct bins; lower bins or raise n-fft";
+  return {};
+}
+
+std::vector<float>
+stft_make_window (StftWindow w, int n)
+{
+  std::vector<float> out (n);
+  for (int i = 0; i < n; i++) {
+    /* Periodic windows: the period is n, not n - 1 (torch/scipy defaults). */
+    const double a = 2.0 * M_PI * i / n;
+    double v = 1.0;
+    switch (w) {
+      case StftWindow::Hann: v = 0.5 - 0.5 * std::cos (a); break;
+      case StftWindow::Hamming: v = 0.54 - 0.46 * std::cos (a); break;
+      case StftWindow::Blackman: v = 0.42 - 0.5 * std::cos (a) + 0.08 * std::cos (2 * a); break;
+      case StftWindow::Rectangular: v = 1.0; break;
+    }
+    out[i] = static_cast<float> (v);
+  }
+  return out;
+}
+
+size_t
+stft_frame_floats (const StftConfig &cfg)
+{
+  size_t n = static_cast<size_t> (cfg.channels) * cfg.bins;
+  if (cfg.waveform)
+    n += static_cast<size_t> (cfg.channels) * cfg.n_fft;
+  return n;
+}
+
+/* One batched real-to-complex plan transforms every channel of a frame. */
+struct Stft::Fft {
+  int n_fft, channels, n_out;
+  float *in = nullptr;
+  fftwf_complex *out = nullptr;
+  fftwf_plan plan = nullptr;
+
+  Fft (int n, int c) : n_fft (n), channels (c), n_out (n / 2 + 1)
+  {
+    in = fftwf_alloc_real (static_cast<size_t> (n) * c);
+    out = fftwf_alloc_complex (static_cast<size_t> (n_out) * c);
+    std::lock_guard<std::mutex> lock (fftw_planner_mutex ());
+    plan = fftwf_plan_many_dft_r2c (1, &n_fft, channels, in, nullptr, 1, n_fft,
+        out, nullptr, 1, n_out, FFTW_MEASURE);
+  }
+  ~Fft ()
+  {
+    {
+      std::lock_guard<std::mutex> lock (fftw_planner_mutex ());
+      if (plan)
+        fftwf_destroy_plan (plan);
+    }
+    fftwf_free (in);
+    fftwf_free (out);
+  }
+};
+
+Stft::Stft (const StftConfig &cfg) : cfg_ (cfg)
+{
+  const std::string err = stft_config_error (cfg);
+  if (!err.empty ())
+    throw std::invalid_argument (err);
+  window_ = stft_make_window (cfg.window, cfg.n_fft);
+  double sum = 0.0;
+  for (float v : window_)
+    sum += v;
+  spectrum_scale_ = static_cast<float> (1.0 / sum);
+  fft_.reset (new Fft (cfg.n_fft, cfg.channels));
+  if (!fft_->plan)
+    throw std::runtime_error ("FFTW could not plan a transform of " + std::to_string (cfg.n_fft) +
+        " points");
+  pending_.reserve (static_cast<size_t> (cfg.n_fft) * cfg.channels * 2);
+}
+
+Stft::~Stft () = default;
+
+void
+Stft::reset ()
+{
+  pending_.clear ();
+  next_frame_ = 0;
+}
+
+size_t
+Stft::frames_after (size_t frames) const
+{
+  const size_t total = pending_.size () / cfg_.channels + frames;
+  if (total < static_cast<size_t> (cfg_.n_fft))
+    return 0;
+  return (total - cfg_.n_fft) / cfg_.hop + 1;
+}
+
+size_t
+Stft::push (const float *interleaved, size_t frames, std::vector<float> &out)
+{
+  const size_t C = cfg_.channels, H = cfg_.hop;
+  const size_t produced = frames_after (frames);
+  pending_.insert (pending_.end (), interleaved, interleaved + frames * C);
+  if (produced == 0)
+    return 0;
+
+  const size_t per_frame = stft_frame_floats (cfg_);
+  const size_t first = out.size ();
+  out.resize (first + produced * per_frame);
+  for (size_t f = 0; f < produced; f++)
+    compute_frame (pending_.data () + f * H * C, out.data () + first + f * per_frame);
+  /* Keep only the samples later frames still need (fewer than n_fft). */
+  pending_.erase (pending_.begin (), pending_.begin () + produced * H * C);
+  next_frame_ += produced;
+  return produced;
+}
+
+void
+Stft::compute_frame (const float *start, float *dst)
+{
+  const int C = cfg_.channels, N = cfg_.n_fft, B = cfg_.bins;
+  float *in = fft_->in;
+  for (int n = 0; n < N; n++) {
+    const float *s = start + static_cast<size_t> (n) * C;
+    const float w = window_[n];
+    for (int c = 0; c < C; c++)
+      in[static_cast<size_t> (c) * N + n] = s[c] * w;
+  }
+  fftwf_execute (fft_->plan);
+
+  const fftwf_complex *X = fft_->out;
+  for (int c = 0; c < C; c++) {
+    const fftwf_complex *Xc = X + static_cast<size_t> (c) * fft_->n_out;
+    float *d = dst + static_cast<size_t> (c) * B;
+    for (int k = 0; k < B; k++) {
+      const float p = Xc[k][0] * Xc[k][0] + Xc[k][1] * Xc[k][1];
+      switch (cfg_.scaling) {
+        case StftScaling::Magnitude: d[k] = std::sqrt (p); break;
+        case StftScaling::Spectrum: d[k] = std::sqrt (p) * spectrum_scale_; break;
+        case StftScaling::Power: d[k] = p; break;
+        case StftScaling::Db: d[k] = 10.0f * std::log10 (std::max (p, kDbPowerFloor)); break;
+      }
+    }
+  }
+
+  if (!cfg_.waveform)
+    return;
+  float *wave = dst + static_cast<size_t> (C) * B;
+  for (int n = 0; n < N; n++) {
+    const float *s = start + static_cast<size_t> (n) * C;
+    for (int c = 0; c < C; c++)
+      wave[static_cast<size_t> (c) * N + n] = s[c];
+  }
+}
+
+std::vector<float>
+stft_frames (const float *interleaved, size_t frames, const StftConfig &cfg)
+{
+  Stft stft (cfg);
+  std::vector<float> out;
+  stft.push (interleaved, frames, out);
+  return out;
+}
+
+std::vector<float>
+stft_magnitude (const float *x, size_t n, const StftConfig &cfg)
+{
+  StftConfig mono = cfg;
+  mono.channels = 1;
+  mono.waveform = false;
+  return stft_frames (x, n, mono);
+}
+
+}  // namespace neuro

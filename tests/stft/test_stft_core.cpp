@@ -1,0 +1,251 @@
+/* lib/dsp STFT against an independent double-precision DFT written here,
+ * on synthetic and real EEG (YASA N2 sleep, 200 Hz). */
+#include <glib.h>
+
+#include <cmath>
+#include <complex>
+#include <fstream>
+#include <random>
+#include <stdexcept>
+#include <vector>
+
+#include "stft.h"
+#include "test_paths.h"
+
+using neuro::StftConfig;
+using neuro::StftScaling;
+using neuro::StftWindow;
+
+/* Textbook window and DFT in double precision, written from the definitions. */
+static double
+ref_window (StftWindow w, int n, int N)
+{
+  const double a = 2.0 * M_PI * n / N;
+  switch (w) {
+    case StftWindow::Hann: return 0.5 * (1.0 - std::cos (a));
+    case StftWindow::Hamming: return 0.54 - 0.46 * std::cos (a);
+    case StftWindow::Blackman: return 0.42 - 0.5 * std::cos (a) + 0.08 * std::cos (2.0 * a);
+    case StftWindow::Rectangular: return 1.0;
+  }
+  return 0.0;
+}
+
+/* Frame-major, channel-major reference of the element's payload (no waveform). */
+static std::vector<double>
+ref_stft (const std::vector<float> &x, const StftConfig &cfg)
+{
+  const int C = cfg.channels, N = cfg.n_fft;
+  const size_t len = x.size () / C;
+  std::vector<double> out;
+  double wsum = 0;
+  for (int n = 0; n < N; n++)
+    wsum += ref_window (cfg.window, n, N);
+  for (size_t t0 = 0; t0 + N <= len; t0 += cfg.hop)
+    for (int c = 0; c < C; c++)
+      for (int k = 0; k < cfg.bins; k++) {
+        std::complex<double> acc = 0;
+        for (int n = 0; n < N; n++)
+          acc += (double) x[(t0 + n) * C + c] * ref_window (cfg.window, n, N) *
+              std::polar (1.0, -2.0 * M_PI * k * n / N);
+        const double p = std::norm (acc);
+        switch (cfg.scaling) {
+          case StftScaling::Magnitude: out.push_back (std::sqrt (p)); break;
+          case StftScaling::Spectrum: out.push_back (std::sqrt (p) / wsum); break;
+          case StftScaling::Power: out.push_back (p); break;
+          case StftScaling::Db: out.push_back (10.0 * std::log10 (std::max (p, 1e-10))); break;
+        }
+      }
+  return out;
+}
+
+/* max |a-b| / max|b| per frame (in the linear domain for dB). */
+static double
+max_rel_error (const std::vector<float> &got, const std::vector<double> &want,
+    size_t frame_floats, bool db)
+{
+  g_assert_cmpuint (got.size (), ==, want.size ());
+  double worst = 0;
+  for (size_t f = 0; f < want.size (); f += frame_floats) {
+    double peak = 1e-30, err = 0;
+    for (size_t i = f; i < f + frame_floats; i++) {
+      const double w = db ? std::pow (10.0, want[i] / 10.0) : want[i];
+      const double g = db ? std::pow (10.0, got[i] / 10.0) : got[i];
+      peak = std::max (peak, std::fabs (w));
+      err = std::max (err, std::fabs (g - w));
+    }
+    worst = std::max (worst, err / peak);
+  }
+  return worst;
+}
+
+static std::vector<float>
+noise (size_t n, unsigned seed)
+{
+  std::mt19937 rng (seed);
+  std::normal_distribution<float> d (0.f, 30.f);
+  std::vector<float> x (n);
+  for (auto &v : x)
+    v = d (rng);
+  return x;
+}
+
+static std::vector<float>
+load_yasa_n2 ()
+{
+  std::ifstream f (neuro_test::data_path ("eeg/sleep_yasa/data_N2_spindles_15sec_200Hz.txt"));
+  g_assert_true (f.good ());
+  std::vector<float> x;
+  float v;
+  while (f >> v)
+    x.push_back (v);
+  g_assert_cmpuint (x.size (), ==, 3000);
+  return x;
+}
+
+static void
+check_against_reference (const std::vector<float> &x, StftConfig cfg)
+{
+  const auto got = neuro::stft_frames (x.data (), x.size () / cfg.channels, cfg);
+  const auto want = ref_stft (x, cfg);
+  const double err = max_rel_error (got, want, (size_t) cfg.channels * cfg.bins,
+      cfg.scaling == StftScaling::Db);
+  if (err > 1e-5)
+    g_error ("n-fft %d hop %d window %s scaling %s channels %d: max relative error %g > 1e-5",
+        cfg.n_fft, cfg.hop, neuro::stft_window_name (cfg.window),
+        neuro::stft_scaling_name (cfg.scaling), cfg.channels, err);
+}
+
+static void
+test_defaults_match_dft_on_sleep_eeg (void)
+{
+  const auto x = load_yasa_n2 ();
+  StftConfig cfg;               /* n-fft 200, hop 100, hann, magnitude, 100 bins */
+  const auto got = neuro::stft_magnitude (x.data (), x.size (), cfg);
+  g_assert_cmpuint (got.size (), ==, 29u * 100u);  /* (3000-200)/100+1 frames */
+  check_against_reference (x, cfg);
+}
+
+static void
+test_every_window_and_scaling (void)
+{
+  const auto x = load_yasa_n2 ();
+  for (auto w : { StftWindow::Hann, StftWindow::Hamming, StftWindow::Blackman, StftWindow::Rectangular })
+    for (auto s : { StftScaling::Magnitude, StftScaling::Spectrum, StftScaling::Power, StftScaling::Db }) {
+      StftConfig cfg;
+      cfg.window = w;
+      cfg.scaling = s;
+      cfg.bins = 101;           /* Nyquist included */
+      check_against_reference (x, cfg);
+    }
+}
+
+static void
+test_odd_sizes_and_channels (void)
+{
+  const int sizes[][3] = { { 7, 3, 4 }, { 256, 64, 129 }, { 255, 255, 128 }, { 2, 1, 2 }, { 1024, 512, 512 } };
+  for (auto &s : sizes)
+    for (int channels : { 1, 3 }) {
+      StftConfig cfg;
+      cfg.n_fft = s[0];
+      cfg.hop = s[1];
+      cfg.bins = s[2];
+      cfg.channels = channels;
+      check_against_reference (noise ((size_t) 4000 * channels + 7 * channels, 1 + s[0]), cfg);
+    }
+}
+
+/* Results must be bit-identical however the input is cut. */
+static void
+test_partition_independence (void)
+{
+  StftConfig cfg;
+  cfg.channels = 3;
+  cfg.waveform = true;
+  const auto x = noise (3 * 2345, 7);
+  const auto whole = neuro::stft_frames (x.data (), 2345, cfg);
+  for (size_t chunk : { (size_t) 1, (size_t) 7, (size_t) 199, (size_t) 1000 }) {
+    neuro::Stft stft (cfg);
+    std::vector<float> out;
+    for (size_t i = 0; i < 2345; i += chunk)
+      stft.push (x.data () + i * 3, std::min (chunk, 2345 - i), out);
+    g_assert_cmpuint (out.size (), ==, whole.size ());
+    g_assert_true (out == whole);
+    g_assert_cmpuint (stft.next_frame (), ==, 22u);
+  }
+}
+
+/* The waveform part of frame t is the raw input under it, channel-major. */
+static void
+test_waveform_layout (void)
+{
+  StftConfig cfg;
+  cfg.channels = 2;
+  cfg.n_fft = 8;
+  cfg.hop = 3;
+  cfg.bins = 4;
+  cfg.waveform = true;
+  std::vector<float> x (2 * 20);
+  for (size_t i = 0; i < x.size (); i++)
+    x[i] = (float) i;
+  const auto out = neuro::stft_frames (x.data (), 20, cfg);
+  const size_t per = neuro::stft_frame_floats (cfg);
+  g_assert_cmpuint (per, ==, 2u * 4u + 2u * 8u);
+  g_assert_cmpuint (out.size (), ==, 5 * per);   /* (20-8)/3+1 */
+  for (size_t t = 0; t < 5; t++)
+    for (int c = 0; c < 2; c++)
+      for (int n = 0; n < 8; n++)
+        g_assert_cmpfloat (out[t * per + 8 + c * 8 + n], ==, x[(t * 3 + n) * 2 + c]);
+}
+
+static void
+test_reset_restarts_framing (void)
+{
+  StftConfig cfg;
+  const auto x = noise (1000, 3);
+  neuro::Stft stft (cfg);
+  std::vector<float> a, b;
+  stft.push (x.data (), 150, a);              /* 150 samples buffered, no frame */
+  g_assert_cmpuint (a.size (), ==, 0u);
+  stft.reset ();
+  stft.push (x.data () + 150, 850, b);
+  const auto fresh = neuro::stft_frames (x.data () + 150, 850, cfg);
+  g_assert_true (b == fresh);
+}
+
+static void
+test_bad_configs_n (void)
+{
+  const struct { int n_fft, hop, bins; const char *needle; } bad[] = {
+    { 1, 1, 1, "n-fft" }, { 200, 201, 100, "hop" }, { 200, 0, 100, "hop" },
+    { 200, 100, 102, "bins" }, { 200, 100, 0, "bins" },
+  };
+  for (auto &b : bad) {
+    StftConfig cfg;
+    cfg.n_fft = b.n_fft;
+    cfg.hop = b.hop;
+    cfg.bins = b.bins;
+    const std::string err = neuro::stft_config_error (cfg);
+    g_assert_true (err.find (b.needle) != std::string::npos);
+    bool threw = false;
+    try {
+      neuro::Stft s (cfg);
+    } catch (const std::invalid_argument &e) {
+      threw = err == e.what ();
+    }
+    g_assert_true (threw);
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/stft/core/defaults_match_dft_on_sleep_eeg", test_defaults_match_dft_on_sleep_eeg);
+  g_test_add_func ("/stft/core/every_window_and_scaling", test_every_window_and_scaling);
+  g_test_add_func ("/stft/core/odd_sizes_and_channels", test_odd_sizes_and_channels);
+  g_test_add_func ("/stft/core/partition_independence", test_partition_independence);
+  g_test_add_func ("/stft/core/waveform_layout", test_waveform_layout);
+  g_test_add_func ("/stft/core/reset_restarts_framing", test_reset_restarts_framing);
+  g_test_add_func ("/stft/core/bad_configs_n", test_bad_configs_n);
+  return g_test_run ();
+}
