@@ -1,0 +1,191 @@
+#include "tokenizer_window.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace neuro {
+
+std::string
+WindowGeometry::check () const
+{
+  if (channels <= 0 || bins <= 0 || n_fft <= 0 || hop <= 0 || window_samples <= 0)
+    return "channels, bins, n-fft, hop and window length must all be positive";
+  if (hop > n_fft)
+    return "hop (" + std::to_string (hop) + ") larger than n-fft (" + std::to_string (n_fft) +
+        ") leaves samples of the window under no frame";
+  if (n_fft > window_samples)
+    return "n-fft (" + std::to_string (n_fft) + ") longer than the window (" +
+        std::to_string (window_samples) + " samples)";
+  if (window_samples % hop != 0)
+    return "window length " + std::to_string (window_samples) + " is not a multiple of hop " +
+        std::to_string (hop) + ", so windows would not start on a frame";
+  if (n_fft % hop != 0)
+    return "n-fft " + std::to_string (n_fft) + " is not a multiple of hop " + std::to_string (hop) +
+        ", so the frames of a window would not tile its samples";
+  return "";
+}
+
+/* NumPy's linear method: position q*(n-1) in the sorted values, blended from
+ * the two neighbours the way numpy's _lerp does it (from the nearer end). */
+float
+q95_scale (const float *x, size_t n)
+{
+  std::vector<double> a (n);
+  for (size_t i = 0; i < n; i++)
+    a[i] = std::fabs ((double) x[i]);
+  const double pos = 0.95 * (double) (n - 1);
+  const size_t lo = (size_t) std::floor (pos);
+  const double t = pos - (double) lo;
+  std::nth_element (a.begin (), a.begin () + lo, a.end ());
+  const double below = a[lo];
+  const double above = lo + 1 < n ? *std::min_element (a.begin () + lo + 1, a.end ()) : below;
+  const double diff = above - below;
+  const double q = t >= 0.5 ? above - diff * (1.0 - t) : below + diff * t;
+  return (float) (q + 1e-8);
+}
+
+WindowCutter::WindowCutter (const WindowGeometry &geometry, WindowNormalize normalize)
+    : geometry_ (geometry), normalize_ (normalize)
+{
+  const std::string problem = geometry.check ();
+  if (!problem.empty ())
+    throw std::invalid_argument (problem);
+  held_.resize ((size_t) geometry_.frames_per_window () * geometry_.frame_floats ());
+}
+
+void
+WindowCutter::reset ()
+{
+  frames_received_ = 0;
+}
+
+int
+WindowCutter::pending_frames () const
+{
+  const uint64_t pos = frames_received_ % (uint64_t) geometry_.frames_per_stride ();
+  return pos < (uint64_t) geometry_.frames_per_window () ? (int) pos : 0;
+}
+
+void
+WindowCutter::store_frame (const float *frame, int slot)
+{
+  const size_t n = geometry_.frame_floats ();
+  std::copy (frame, frame + n, held_.begin () + (size_t) slot * n);
+}
+
+void
+WindowCutter::push (const float *frames, size_t n_frames, std::vector<TokenizerWindow> &done)
+{
+  const uint64_t stride = (uint64_t) geometry_.frames_per_stride ();
+  const int frames_per_window = geometry_.frames_per_window ();
+  for (size_t i = 0; i < n_frames; i++) {
+    const uint64_t k = frames_received_++;
+    const int slot = (int) (k % stride);
+    if (slot >= frames_per_window)
+      continue;  /* edge frame: straddles two windows */
+    store_frame (frames + i * geometry_.frame_floats (), slot);
+    if (slot == frames_per_window - 1)
+      done.push_back (finish_window (k / stride));
+  }
+}
+
+/* Lays the held frames out as Tokenizer::tokenize wants them. The raw row is
+ * rebuilt from the waveforms: frame t contributes its first hop samples, the
+ * last frame all n_fft (geometry check: they tile the window exactly). */
+TokenizerWindow
+WindowCutter::finish_window (uint64_t index) const
+{
+  const WindowGeometry &g = geometry_;
+  const int T = g.frames_per_window ();
+  const size_t frame_floats = g.frame_floats ();
+  const size_t waveform_offset = (size_t) g.channels * g.bins;
+
+  TokenizerWindow w;
+  w.index = index;
+  w.first_frame = index * (uint64_t) g.frames_per_stride ();
+  w.stft.resize (g.stft_floats ());
+  w.raw.resize (g.raw_floats ());
+  w.scale.assign (g.channels, 1.0f);
+
+  for (int t = 0; t < T; t++) {
+    const float *frame = held_.data () + (size_t) t * frame_floats;
+    const int take = t == T - 1 ? g.n_fft : g.hop;
+    for (int c = 0; c < g.channels; c++) {
+      const float *mags = frame + (size_t) c * g.bins;
+      float *stft_row = w.stft.data () + (size_t) c * g.bins * T;
+      for (int b = 0; b < g.bins; b++)
+        stft_row[(size_t) b * T + t] = mags[b];
+      const float *wave = frame + waveform_offset + (size_t) c * g.n_fft;
+      std::copy (wave, wave + take, w.raw.begin () + (size_t) c * g.window_samples + (size_t) t * g.hop);
+    }
+  }
+
+  if (normalize_ == WindowNormalize::Q95) {
+    for (int c = 0; c < g.channels; c++) {
+      float *raw_row = w.raw.data () + (size_t) c * g.window_samples;
+      float *stft_row = w.stft.data () + (size_t) c * g.bins * T;
+      const float s = q95_scale (raw_row, g.window_samples);
+      w.scale[c] = s;
+      for (int i = 0; i < g.window_samples; i++)
+        raw_row[i] /= s;
+      for (size_t i = 0; i < (size_t) g.bins * T; i++)
+        stft_row[i] /= s;
+    }
+  }
+  return w;
+}
+
+std::vector<TokenizerWindow>
+cut_frames (const float *frames, size_t n_frames, const WindowGeometry &geometry,
+    WindowNormalize normalize)
+{
+  WindowCutter cutter (geometry, normalize);
+  std::vector<TokenizerWindow> done;
+  cutter.push (frames, n_frames, done);
+  return done;
+}
+
+/* Writes frame k of a channel-major signal in the stft element's layout. */
+static void
+build_frame (const float *signal, size_t n_samples, uint64_t k, const WindowGeometry &g,
+    const FrameSpectrum &spectrum, float *frame)
+{
+  const size_t start = (size_t) k * g.hop;
+  float *waveform = frame + (size_t) g.channels * g.bins;
+  for (int c = 0; c < g.channels; c++) {
+    const float *samples = signal + (size_t) c * n_samples + start;
+    spectrum (samples, frame + (size_t) c * g.bins);
+    std::copy (samples, samples + g.n_fft, waveform + (size_t) c * g.n_fft);
+  }
+}
+
+std::vector<TokenizerWindow>
+cut_signal (const float *signal, size_t n_samples, const WindowGeometry &geometry,
+    WindowNormalize normalize, const FrameSpectrum &spectrum)
+{
+  WindowCutter cutter (geometry, normalize);
+  const size_t n_windows = n_samples / (size_t) geometry.window_samples;
+  const int T = geometry.frames_per_window ();
+  const int S = geometry.frames_per_stride ();
+  std::vector<float> frame (geometry.frame_floats ());
+  /* Edge frames only advance the frame count (the cutter drops them), and the
+   * last window's edge frames may reach past the signal: push zeros. */
+  const std::vector<float> edge_frame (geometry.frame_floats (), 0.0f);
+  std::vector<TokenizerWindow> done;
+  done.reserve (n_windows);
+  for (size_t w = 0; w < n_windows; w++) {
+    for (int s = 0; s < S; s++) {
+      const uint64_t k = (uint64_t) w * S + s;
+      if (s < T) {
+        build_frame (signal, n_samples, k, geometry, spectrum, frame.data ());
+        cutter.push (frame.data (), 1, done);
+      } else {
+        cutter.push (edge_frame.data (), 1, done);
+      }
+    }
+  }
+  return done;
+}
+
+}  // namespace neuro

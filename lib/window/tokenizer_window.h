@@ -1,0 +1,133 @@
+/* The one tokenizer window cutter, shared by the tfmtokenize element, the
+ * training tool and the tests (DESIGN.md, "Tokenizer windows").
+ *
+ * Torch-free and GStreamer-free: it turns spectrogram frames (the payload of
+ * application/x-spectrogram with waveform=true) into the input layout of
+ * neuro::Tokenizer::tokenize (models/tfm_models.h).
+ *
+ * Geometry, with L = window_samples, hop, n_fft, T = (L - n_fft) / hop + 1 and
+ * S = L / hop:
+ *
+ *   - frame k covers input samples [k*hop, k*hop + n_fft) of the stream;
+ *   - window w covers input samples [w*L, (w+1)*L) and is made of the frames
+ *     k = w*S ... w*S + T - 1, the frames whose support lies wholly inside it;
+ *   - the S - T frames k = w*S + T ... (w+1)*S - 1 straddle two windows
+ *     ("edge frames") and belong to no window: they are dropped.
+ *
+ * A frame (one per spectrogram frame, float32, as DESIGN.md lays it out):
+ *
+ *   [ channels x bins magnitudes, channel-major | channels x n_fft samples ]
+ *
+ * A finished window (TokenizerWindow), ready for Tokenizer::tokenize with
+ * n = channels (row = channel):
+ *
+ *   stft: channels x bins x T   (stft[(c*bins + b)*T + t] = frame t, channel c, bin b)
+ *   raw:  channels x L          (the window's input samples, rebuilt from the
+ *                                frames' waveforms)
+ *
+ * With WindowNormalize::Q95 each channel's stft row and raw row are divided
+ * by q95_scale() of that channel's raw samples in that window (the STFT is
+ * linear, so this equals the spectrum of the normalised signal). */
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace neuro {
+
+enum class WindowNormalize {
+  None,  /* pass magnitudes and samples through unchanged */
+  Q95,   /* divide each channel by quantile(|x|, 0.95) + 1e-8 */
+};
+
+struct WindowGeometry {
+  int channels = 0;
+  int bins = 0;            /* magnitudes per channel per frame */
+  int n_fft = 0;           /* samples under one frame */
+  int hop = 0;             /* samples between frames */
+  int window_samples = 0;  /* L */
+
+  /* T: frames wholly inside one window. */
+  int frames_per_window () const { return (window_samples - n_fft) / hop + 1; }
+  /* S: frame-index distance between the first frames of consecutive windows. */
+  int frames_per_stride () const { return window_samples / hop; }
+  /* Floats in one spectrogram frame (magnitudes and waveform). */
+  size_t frame_floats () const { return (size_t) channels * (bins + n_fft); }
+  size_t stft_floats () const { return (size_t) channels * bins * frames_per_window (); }
+  size_t raw_floats () const { return (size_t) channels * window_samples; }
+
+  /* Empty when the cutter can work with this geometry, else a sentence that
+   * says what is wrong. Windows must start on a frame boundary (L % hop == 0)
+   * and the frames of a window must tile its samples exactly
+   * (n_fft % hop == 0, hop <= n_fft <= L). */
+  std::string check () const;
+};
+
+/* quantile(|x|, 0.95) with NumPy's default linear interpolation, plus 1e-8:
+ * the per-channel divisor of normalize=q95. n must be > 0. */
+float q95_scale (const float *x, size_t n);
+
+struct TokenizerWindow {
+  uint64_t index = 0;        /* w, counted from the start of the stream */
+  uint64_t first_frame = 0;  /* w * S: the frame whose PTS is the window's PTS */
+  std::vector<float> stft;   /* channels x bins x T */
+  std::vector<float> raw;    /* channels x L */
+  std::vector<float> scale;  /* per channel divisor that was applied (1 for None) */
+};
+
+/* Streaming cutter: feed frames in stream order, collect finished windows.
+ * Holds at most T frames; a window is finished by its last in-window frame
+ * (frame w*S + T - 1), i.e. as soon as its last input sample has arrived. */
+class WindowCutter {
+ public:
+  /* Throws std::invalid_argument with WindowGeometry::check()'s sentence. */
+  WindowCutter (const WindowGeometry &geometry, WindowNormalize normalize);
+
+  /* Appends one TokenizerWindow to `done` for every window the n_frames
+   * frames (n_frames * frame_floats() floats) complete. */
+  void push (const float *frames, size_t n_frames, std::vector<TokenizerWindow> &done);
+
+  /* Forgets everything: the next frame pushed is frame 0 of a new stream
+   * (discontinuity, flush, new segment). */
+  void reset ();
+
+  /* Frames pushed since construction or the last reset(). */
+  uint64_t frames_received () const { return frames_received_; }
+  /* Frames of the unfinished window held so far (0 .. T-1): what EOS drops. */
+  int pending_frames () const;
+
+  const WindowGeometry &geometry () const { return geometry_; }
+  WindowNormalize normalize () const { return normalize_; }
+
+ private:
+  void store_frame (const float *frame, int slot);
+  TokenizerWindow finish_window (uint64_t index) const;
+
+  WindowGeometry geometry_;
+  WindowNormalize normalize_;
+  std::vector<float> held_;   /* T frames of the current window, frame-major */
+  uint64_t frames_received_ = 0;
+};
+
+/* All windows the frames complete, as a fresh WindowCutter would return them. */
+std::vector<TokenizerWindow> cut_frames (const float *frames, size_t n_frames,
+    const WindowGeometry &geometry, WindowNormalize normalize);
+
+/* Magnitudes of one frame: reads n_fft samples, writes bins magnitudes.
+ * Pass the same transform the stft element uses (lib/dsp) so offline and
+ * streaming windows are identical. */
+using FrameSpectrum = std::function<void (const float *samples, float *magnitudes)>;
+
+/* Offline cutting for training and tests: builds the spectrogram frames of a
+ * whole channel-major signal (signal[c * n_samples + i]) exactly as the stft
+ * element lays them out, and cuts them with the streaming cutter, so training
+ * sees the same inputs as the element. Returns the n_samples / L complete
+ * windows; the trailing partial window is dropped as at EOS in the element.
+ * geometry.channels is the signal's channel count. */
+std::vector<TokenizerWindow> cut_signal (const float *signal, size_t n_samples,
+    const WindowGeometry &geometry, WindowNormalize normalize, const FrameSpectrum &spectrum);
+
+}  // namespace neuro
