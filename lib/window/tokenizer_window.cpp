@@ -4,6 +4,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "stft.h"
+
 namespace neuro {
 
 std::string
@@ -186,6 +188,29 @@ cut_signal (const float *signal, size_t n_samples, const WindowGeometry &geometr
     }
   }
   return done;
+}
+
+/* One single-channel Stft reused for every frame: reset() keeps the FFTW plan
+ * (planning is slow and serialised) and restarts the frame at sample 0. */
+std::vector<TokenizerWindow>
+cut_signal (const float *signal, size_t n_samples, const WindowGeometry &geometry,
+    WindowNormalize normalize)
+{
+  StftConfig cfg;
+  cfg.n_fft = geometry.n_fft;
+  cfg.hop = geometry.hop;
+  cfg.bins = geometry.bins;
+  cfg.channels = 1;
+  cfg.waveform = false;
+  Stft stft (cfg);
+  std::vector<float> out;
+  const FrameSpectrum spectrum = [&] (const float *samples, float *magnitudes) {
+    stft.reset ();
+    out.clear ();
+    stft.push (samples, (size_t) geometry.n_fft, out);
+    std::copy (out.begin (), out.end (), magnitudes);
+  };
+  return cut_signal (signal, n_samples, geometry, normalize, spectrum);
 }
 
 }  // namespace neuro

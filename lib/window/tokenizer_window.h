@@ -130,4 +130,11 @@ using FrameSpectrum = std::function<void (const float *samples, float *magnitude
 std::vector<TokenizerWindow> cut_signal (const float *signal, size_t n_samples,
     const WindowGeometry &geometry, WindowNormalize normalize, const FrameSpectrum &spectrum);
 
+/* cut_signal() with the tokenizer's own spectrum: the project's STFT (lib/dsp,
+ * neuro::Stft) with the periodic Hann window and plain magnitudes, i.e. what
+ * `stft` with its defaults sends to tfmtokenize. This is the one the training
+ * tool uses. */
+std::vector<TokenizerWindow> cut_signal (const float *signal, size_t n_samples,
+    const WindowGeometry &geometry, WindowNormalize normalize);
+
 }  // namespace neuro

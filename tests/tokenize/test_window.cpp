@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "stft.h"
 #include "tokenizer_window.h"
 
 using neuro::TokenizerWindow;
@@ -296,6 +297,49 @@ GST_START_TEST (test_cut_signal_equals_streaming)
 }
 GST_END_TEST;
 
+/* The training tool's cut_signal() (project STFT, Hann, magnitude) gives
+ * bit-identical windows to cutting the frames the stft element emits for the
+ * same signal (neuro::stft_frames with waveform, interleaved input). */
+GST_START_TEST (test_cut_signal_matches_stft_element_frames)
+{
+  WindowGeometry g;
+  g.channels = 4;
+  g.bins = 100;
+  g.n_fft = 200;
+  g.hop = 100;
+  g.window_samples = 1000;
+  const size_t n_samples = 3 * g.window_samples + 555;
+  std::vector<float> signal (g.channels * n_samples);
+  std::vector<float> interleaved (g.channels * n_samples);
+  for (int c = 0; c < g.channels; c++)
+    for (size_t i = 0; i < n_samples; i++) {
+      const float v = 30.0f * std::sin (0.05f * (float) i * (float) (c + 1)) + (float) ((i * 7919 + c) % 13);
+      signal[c * n_samples + i] = v;
+      interleaved[i * g.channels + c] = v;
+    }
+  neuro::StftConfig cfg;
+  cfg.n_fft = g.n_fft;
+  cfg.hop = g.hop;
+  cfg.bins = g.bins;
+  cfg.channels = g.channels;
+  cfg.waveform = true;
+  const std::vector<float> frames = neuro::stft_frames (interleaved.data (), n_samples, cfg);
+  fail_unless_equals_int (neuro::stft_frame_floats (cfg), g.frame_floats ());
+  const size_t n_frames = frames.size () / g.frame_floats ();
+
+  for (WindowNormalize norm : { WindowNormalize::None, WindowNormalize::Q95 }) {
+    const auto offline = neuro::cut_signal (signal.data (), n_samples, g, norm);
+    const auto streamed = neuro::cut_frames (frames.data (), n_frames, g, norm);
+    fail_unless_equals_int (offline.size (), 3);
+    fail_unless_equals_int (streamed.size (), 3);
+    for (size_t w = 0; w < offline.size (); w++) {
+      fail_unless (offline[w].stft == streamed[w].stft);
+      fail_unless (offline[w].raw == streamed[w].raw);
+    }
+  }
+}
+GST_END_TEST;
+
 static Suite *
 window_suite (void)
 {
@@ -310,6 +354,7 @@ window_suite (void)
   tcase_add_test (tc, test_q95_matches_numpy);
   tcase_add_test (tc, test_q95_normalisation);
   tcase_add_test (tc, test_cut_signal_equals_streaming);
+  tcase_add_test (tc, test_cut_signal_matches_stft_element_frames);
   return s;
 }
 
