@@ -1,0 +1,533 @@
+#include "eeg_file.h"
+
+#include "resampler.h"
+
+#include <edflib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <numeric>
+
+#include <strings.h>
+#include <unistd.h>
+
+namespace neuro {
+
+/* EDFlib keeps its open files in a global table without locking. */
+static std::mutex edflib_mutex;
+
+static std::string
+quoted (const std::string &s)
+{
+  return "'" + s + "'";
+}
+
+static std::string
+trim (const std::string &s)
+{
+  const size_t b = s.find_first_not_of (" \t");
+  if (b == std::string::npos)
+    return "";
+  const size_t e = s.find_last_not_of (" \t");
+  return s.substr (b, e - b + 1);
+}
+
+/* Label as shown downstream: spaces, trailing dots and an "EEG " prefix
+ * removed, case kept ("Fc5." -> "Fc5", "EEG Fp1" -> "Fp1"). */
+static std::string
+display_label (const std::string &label)
+{
+  std::string s = trim (label);
+  while (!s.empty () && s.back () == '.')
+    s.pop_back ();
+  if (s.size () > 4 && strncasecmp (s.c_str (), "EEG ", 4) == 0)
+    s = s.substr (4);
+  return trim (s);
+}
+
+std::string
+normalize_label (const std::string &label)
+{
+  std::string s = display_label (label);
+  std::transform (s.begin (), s.end (), s.begin (), [] (unsigned char c) {
+    return (char) std::tolower (c);
+  });
+  return s;
+}
+
+static const char *
+edflib_error_text (int code)
+{
+  switch (code) {
+    case EDFLIB_MALLOC_ERROR: return "out of memory";
+    case EDFLIB_NO_SUCH_FILE_OR_DIRECTORY: return "no such file";
+    case EDFLIB_FILE_CONTAINS_FORMAT_ERRORS:
+      return "not a valid EDF/BDF file (corrupt header, or the file is truncated: its size does "
+          "not match the number of data records in the header)";
+    case EDFLIB_MAXFILES_REACHED: return "too many EDF files open at once";
+    case EDFLIB_FILE_READ_ERROR: return "read error";
+    case EDFLIB_FILE_ALREADY_OPENED: return "file already opened";
+    case EDFLIB_FILETYPE_ERROR: return "unknown file type";
+    case EDFLIB_NUMBER_OF_SIGNALS_INVALID: return "invalid number of signals in the header";
+    case EDFLIB_FILE_IS_DISCONTINUOUS:
+      return "EDF+D/BDF+D (discontinuous) recordings are not supported";
+    default: return "cannot be read by EDFlib";
+  }
+}
+
+static std::vector<std::string>
+identification_fields (const edf_hdr_struct &h)
+{
+  std::vector<std::pair<const char *, const char *>> fields = {
+    {"patient", h.patient}, {"recording", h.recording}, {"patientcode", h.patientcode},
+    {"gender", h.gender}, {"birthdate", h.birthdate}, {"patient-name", h.patient_name},
+    {"patient-additional", h.patient_additional}, {"admincode", h.admincode},
+    {"technician", h.technician}, {"equipment", h.equipment},
+    {"recording-additional", h.recording_additional}};
+  std::vector<std::string> out;
+  for (const auto &f : fields)
+    if (!trim (f.second).empty ())
+      out.push_back (std::string (f.first) + "=" + trim (f.second));
+  char start[64];
+  std::snprintf (start, sizeof (start), "start=%04d-%02d-%02dT%02d:%02d:%02d", h.startdate_year,
+      h.startdate_month, h.startdate_day, h.starttime_hour, h.starttime_minute,
+      h.starttime_second);
+  out.push_back (start);
+  return out;
+}
+
+/* fopen first, because EDFlib reports every open failure as "no such file". */
+static void
+check_readable (const std::string &path)
+{
+  FILE *f = std::fopen (path.c_str (), "rb");
+  if (!f)
+    throw EegError ("EEG file " + quoted (path) + ": cannot open: " + std::strerror (errno));
+  std::fclose (f);
+}
+
+/* Header byte ranges of the transducer, physical dimension and prefilter
+ * fields of every EDF+/BDF+ annotation signal that are not blank. The EDF+
+ * specification requires spaces there and EDFlib refuses the file otherwise,
+ * but PhysioNet's EEGMMIDB (and other BCI2000 exports) write text into them. */
+static std::vector<std::pair<size_t, size_t>>
+nonblank_annotation_fields (const std::string &path)
+{
+  std::vector<std::pair<size_t, size_t>> out;
+  FILE *f = std::fopen (path.c_str (), "rb");
+  if (!f)
+    return out;
+  char main_hdr[256];
+  std::string hdr;
+  if (std::fread (main_hdr, 1, 256, f) == 256 &&
+      (std::strncmp (main_hdr + 192, "EDF+", 4) == 0 ||
+       std::strncmp (main_hdr + 192, "BDF+", 4) == 0)) {
+    const int ns = std::atoi (std::string (main_hdr + 252, 4).c_str ());
+    hdr.resize (ns > 0 && ns <= EDFLIB_MAXSIGNALS ? (size_t) ns * 256 : 0);
+    if (hdr.empty () || std::fread (&hdr[0], 1, hdr.size (), f) != hdr.size ())
+      hdr.clear ();
+    for (int i = 0; !hdr.empty () && i < ns; i++) {
+      const std::string label = trim (hdr.substr ((size_t) i * 16, 16));
+      if (label != "EDF Annotations" && label != "BDF Annotations")
+        continue;
+      /* (offset of the field array, width): transducer, dimension, prefilter */
+      const std::pair<size_t, size_t> fields[] = {
+        {(size_t) ns * 16, 80}, {(size_t) ns * 96, 8}, {(size_t) ns * 136, 80}};
+      for (const auto &fw : fields) {
+        const size_t at = fw.first + (size_t) i * fw.second;
+        if (!trim (hdr.substr (at, fw.second)).empty ())
+          out.push_back ({256 + at, fw.second});
+      }
+    }
+  }
+  std::fclose (f);
+  return out;
+}
+
+/* A temporary copy of `path` with the given header fields blanked; EDFlib
+ * needs a path, so the copy is made on disk and unlinked once opened. */
+static std::string
+blanked_copy (const std::string &path, const std::vector<std::pair<size_t, size_t>> &fields)
+{
+  const char *tmpdir = std::getenv ("TMPDIR");
+  std::string tmpl = std::string (tmpdir && *tmpdir ? tmpdir : "/tmp") + "/eegsrc-XXXXXX";
+  const int fd = mkstemp (&tmpl[0]);
+  FILE *in = std::fopen (path.c_str (), "rb");
+  FILE *out = fd >= 0 ? fdopen (fd, "wb") : nullptr;
+  bool ok = in && out;
+  std::vector<char> buf (1 << 16);
+  size_t offset = 0, n;
+  while (ok && (n = std::fread (buf.data (), 1, buf.size (), in)) > 0) {
+    for (const auto &f : fields)
+      for (size_t b = f.first; b < f.first + f.second; b++)
+        if (b >= offset && b < offset + n)
+          buf[b - offset] = ' ';
+    ok = std::fwrite (buf.data (), 1, n, out) == n;
+    offset += n;
+  }
+  if (in)
+    std::fclose (in);
+  if (out ? std::fclose (out) != 0 : (fd >= 0 && close (fd) != 0))
+    ok = false;
+  if (!ok) {
+    std::remove (tmpl.c_str ());
+    throw EegError ("EEG file " + quoted (path) + ": cannot make a repaired temporary copy in " +
+        (tmpdir && *tmpdir ? tmpdir : "/tmp"));
+  }
+  return tmpl;
+}
+
+/* EDFlib refuses to open one path twice at once; an equivalent spelling of
+ * the path ("./x", "/./x") gives a second, independent handle. */
+static int
+edflib_open (std::string path, edf_hdr_struct *hdr)
+{
+  std::lock_guard<std::mutex> lock (edflib_mutex);
+  for (int attempt = 0; attempt < 16; attempt++) {
+    if (edfopen_file_readonly (path.c_str (), hdr, EDFLIB_READ_ALL_ANNOTATIONS) == 0)
+      return 0;
+    if (hdr->filetype != EDFLIB_FILE_ALREADY_OPENED)
+      break;
+    path = path[0] == '/' ? "/." + path : "./" + path;
+  }
+  return hdr->filetype;
+}
+
+void
+EdfFile::open (edf_hdr_struct *hdr)
+{
+  const int err = edflib_open (path_, hdr);
+  if (err == 0)
+    return;
+  const auto fields = err == EDFLIB_FILE_CONTAINS_FORMAT_ERRORS ?
+      nonblank_annotation_fields (path_) : std::vector<std::pair<size_t, size_t>> ();
+  if (fields.empty ())
+    throw EegError ("EEG file " + quoted (path_) + ": " + edflib_error_text (err));
+  const std::string copy = blanked_copy (path_, fields);
+  const int err2 = edflib_open (copy, hdr);
+  std::remove (copy.c_str ());
+  if (err2 != 0)
+    throw EegError ("EEG file " + quoted (path_) + ": " + edflib_error_text (err2));
+  notes_.push_back ("the EDF+ annotation signal has text in its transducer, dimension or "
+      "prefilter field, which EDF+ requires blank; read through a repaired copy");
+}
+
+EdfFile::EdfFile (const std::string &path) : path_ (path)
+{
+  check_readable (path);
+  /* EDFlib's header struct is ~190 kB: keep it off the stack. */
+  auto hdr = std::make_unique<edf_hdr_struct> ();
+  open (hdr.get ());
+  handle_ = hdr->handle;
+  filetype_ = hdr->filetype;
+  record_duration_ = hdr->datarecord_duration;
+  for (int i = 0; i < hdr->edfsignals; i++) {
+    const edf_param_struct &p = hdr->signalparam[i];
+    signals_.push_back ({trim (p.label), trim (p.physdimension), p.smp_in_datarecord,
+        p.smp_in_file});
+  }
+  for (long long i = 0; i < hdr->annotations_in_file; i++) {
+    edf_annotation_struct a;
+    std::lock_guard<std::mutex> lock (edflib_mutex);
+    if (edf_get_annotation (handle_, (int) i, &a) != 0)
+      continue;
+    annotations_.push_back ({a.onset / (double) EDFLIB_TIME_DIMENSION,
+        a.duration_l < 0 ? -1.0 : a.duration_l / (double) EDFLIB_TIME_DIMENSION,
+        a.annotation});
+  }
+  std::stable_sort (annotations_.begin (), annotations_.end (),
+      [] (const EegAnnotation &a, const EegAnnotation &b) { return a.onset < b.onset; });
+  identification_ = identification_fields (*hdr);
+}
+
+EdfFile::~EdfFile ()
+{
+  std::lock_guard<std::mutex> lock (edflib_mutex);
+  edfclose_file (handle_);
+}
+
+const char *
+EdfFile::format_name () const
+{
+  switch (filetype_) {
+    case EDFLIB_FILETYPE_EDFPLUS: return "EDF+";
+    case EDFLIB_FILETYPE_BDF: return "BDF";
+    case EDFLIB_FILETYPE_BDFPLUS: return "BDF+";
+    default: return "EDF";
+  }
+}
+
+std::vector<std::string>
+EdfFile::identification () const
+{
+  return identification_;
+}
+
+void
+EdfFile::read (int sig, int64_t first, int n, double *out) const
+{
+  std::lock_guard<std::mutex> lock (edflib_mutex);
+  int got = -1;
+  if (edfseek (handle_, sig, first, EDFSEEK_SET) == first)
+    got = edfread_physical_samples (handle_, sig, n, out);
+  if (got != n)
+    throw EegError ("EEG file " + quoted (path_) + ": read error in signal " +
+        quoted (signals_[sig].label) + " at sample " + std::to_string (first));
+}
+
+static int
+find_signal (const std::vector<EdfSignal> &signals, const std::string &label)
+{
+  const std::string key = normalize_label (label);
+  for (size_t i = 0; i < signals.size (); i++)
+    if (normalize_label (signals[i].label) == key)
+      return (int) i;
+  return -1;
+}
+
+static std::string
+available_labels (const std::vector<EdfSignal> &signals)
+{
+  std::string out;
+  for (const EdfSignal &s : signals)
+    out += (out.empty () ? "" : ", ") + display_label (s.label);
+  return out;
+}
+
+static Derivation
+plain_channel (const std::vector<EdfSignal> &signals, const std::string &label,
+    const std::string &what)
+{
+  if (trim (label).empty ())
+    throw EegError (what + ": empty channel label in the selection");
+  const int i = find_signal (signals, label);
+  if (i < 0)
+    throw EegError (what + ": unknown channel label " + quoted (trim (label)) +
+        " (available: " + available_labels (signals) + ")");
+  return {display_label (signals[i].label), signals[i].unit, i, -1};
+}
+
+/* Labels may contain '-' themselves ("A2-A1"), so every split point is tried. */
+static Derivation
+bipolar_channel (const std::vector<EdfSignal> &signals, const std::string &entry,
+    const std::string &what)
+{
+  const std::string e = trim (entry);
+  for (size_t dash = e.find ('-'); dash != std::string::npos; dash = e.find ('-', dash + 1)) {
+    const int a = find_signal (signals, e.substr (0, dash));
+    const int b = find_signal (signals, e.substr (dash + 1));
+    if (a < 0 || b < 0 || trim (e.substr (0, dash)).empty ())
+      continue;
+    if (signals[a].unit != signals[b].unit)
+      throw EegError (what + ": montage " + quoted (e) + " subtracts signals with different "
+          "units (" + signals[a].unit + ", " + signals[b].unit + ")");
+    return {display_label (signals[a].label) + "-" + display_label (signals[b].label),
+        signals[a].unit, a, b};
+  }
+  throw EegError (what + ": bad montage entry " + quoted (e) + ": expected A-B with A and B "
+      "channel labels of the file (available: " + available_labels (signals) + ")");
+}
+
+std::vector<Derivation>
+select_derivations (const std::vector<EdfSignal> &signals,
+    const std::vector<std::string> &channels, const std::vector<std::string> &montage,
+    const std::string &what)
+{
+  if (signals.empty ())
+    throw EegError (what + ": the file has no signals to output (only annotations)");
+  std::vector<Derivation> out;
+  for (const std::string &label : channels)
+    out.push_back (plain_channel (signals, label, what));
+  for (const std::string &entry : montage)
+    out.push_back (bipolar_channel (signals, entry, what));
+  if (channels.empty () && montage.empty ())
+    for (size_t i = 0; i < signals.size (); i++)
+      out.push_back ({display_label (signals[i].label), signals[i].unit, (int) i, -1});
+  return out;
+}
+
+/* Factor to microvolts for voltage units; 0 for other units. */
+static double
+microvolt_scale (const std::string &unit)
+{
+  static const std::pair<const char *, double> units[] = {
+    {"uV", 1.0}, {"\xc2\xb5V", 1.0}, {"\xb5V", 1.0}, {"V", 1e6}, {"mV", 1e3}, {"nV", 1e-3}};
+  for (const auto &u : units)
+    if (unit == u.first)
+      return u.second;
+  return 0.0;
+}
+
+static int
+native_rate_of (const EdfFile &file, const std::vector<Derivation> &derivs)
+{
+  const std::vector<EdfSignal> &sig = file.signals ();
+  const int spr = sig[derivs[0].pos].samples_per_record;
+  for (const Derivation &d : derivs)
+    for (int i : {d.pos, d.neg})
+      if (i >= 0 && sig[i].samples_per_record != spr)
+        throw EegError ("EEG file " + quoted (file.path ()) + ": the selected signals have "
+            "different sample rates (" + display_label (sig[derivs[0].pos].label) + ": " +
+            std::to_string (spr) + ", " + display_label (sig[i].label) + ": " +
+            std::to_string (sig[i].samples_per_record) + " samples per data record); "
+            "select signals of one rate with channels=");
+  const int64_t dur = file.record_duration ();
+  if (dur <= 0 || ((int64_t) spr * EDFLIB_TIME_DIMENSION) % dur != 0)
+    throw EegError ("EEG file " + quoted (file.path ()) + ": sample rate " +
+        std::to_string (spr) + " samples per " + std::to_string (dur / 1e7) +
+        " s data record is not a whole number of Hz");
+  return (int) (((int64_t) spr * EDFLIB_TIME_DIMENSION) / dur);
+}
+
+EegStream::EegStream (const std::string &path, const std::vector<std::string> &channels,
+    const std::vector<std::string> &montage, int rate)
+    : file_ (std::make_unique<EdfFile> (path))
+{
+  const std::string what = "EEG file " + quoted (path);
+  derivations_ = select_derivations (file_->signals (), channels, montage, what);
+  native_rate_ = native_rate_of (*file_, derivations_);
+  rate_ = rate > 0 ? rate : native_rate_;
+  native_frames_ = INT64_MAX;
+  for (Derivation &d : derivations_) {
+    native_frames_ = std::min (native_frames_, file_->signals ()[d.pos].samples);
+    const double scale = microvolt_scale (d.unit);
+    voltage_scale_.push_back (scale > 0 ? scale : 1.0);
+    if (scale > 0)
+      d.unit = "uV";
+  }
+  total_frames_ = (native_frames_ * rate_ + native_rate_ - 1) / native_rate_;
+  if (rate_ != native_rate_) {
+    try {
+      resampler_ = std::make_unique<Resampler> ((int) derivations_.size (), native_rate_, rate_);
+    } catch (const std::runtime_error &e) {
+      throw EegError (what + ": " + e.what ());
+    }
+  }
+}
+
+EegStream::~EegStream () = default;
+
+std::vector<std::string>
+EegStream::channel_names () const
+{
+  std::vector<std::string> out;
+  for (const Derivation &d : derivations_)
+    out.push_back (d.name);
+  return out;
+}
+
+std::vector<std::string>
+EegStream::units () const
+{
+  std::vector<std::string> out;
+  for (const Derivation &d : derivations_)
+    out.push_back (d.unit);
+  return out;
+}
+
+size_t
+EegStream::read_native (int64_t first, size_t n, std::vector<float> &out) const
+{
+  n = (size_t) std::min<int64_t> ((int64_t) n, native_frames_ - first);
+  const size_t nch = derivations_.size ();
+  const size_t base = out.size ();
+  out.resize (base + n * nch);
+  std::vector<double> pos (n), neg (n);
+  for (size_t c = 0; c < nch; c++) {
+    const Derivation &d = derivations_[c];
+    file_->read (d.pos, first, (int) n, pos.data ());
+    if (d.neg >= 0)
+      file_->read (d.neg, first, (int) n, neg.data ());
+    for (size_t i = 0; i < n; i++)
+      out[base + i * nch + c] =
+          (float) ((pos[i] - (d.neg >= 0 ? neg[i] : 0.0)) * voltage_scale_[c]);
+  }
+  return n;
+}
+
+size_t
+EegStream::read_resampled (size_t max_frames, std::vector<float> &out)
+{
+  const size_t nch = derivations_.size ();
+  const size_t want = (size_t) std::min<int64_t> ((int64_t) max_frames, total_frames_ - out_pos_);
+  std::vector<float> in;
+  while (ready_.size () / nch < want + discard_ && in_pos_ < native_frames_) {
+    const size_t chunk = std::max<size_t> (256, want * native_rate_ / rate_ + 1);
+    in.clear ();
+    in_pos_ += (int64_t) read_native (in_pos_, chunk, in);
+    resampler_->process (in.data (), in.size () / nch, in_pos_ >= native_frames_, ready_);
+  }
+  const size_t drop = (size_t) std::min<int64_t> (discard_, (int64_t) (ready_.size () / nch));
+  ready_.erase (ready_.begin (), ready_.begin () + drop * nch);
+  discard_ -= (int64_t) drop;
+  /* The sinc filter may end a frame short of the nominal length: hold the last value. */
+  while (ready_.size () / nch < want && in_pos_ >= native_frames_) {
+    if (ready_.empty ())
+      ready_.assign (nch, 0.0f);
+    else
+      ready_.insert (ready_.end (), ready_.end () - nch, ready_.end ());
+  }
+  const size_t n = std::min (want, ready_.size () / nch);
+  out.insert (out.end (), ready_.begin (), ready_.begin () + n * nch);
+  ready_.erase (ready_.begin (), ready_.begin () + n * nch);
+  return n;
+}
+
+size_t
+EegStream::read (size_t max_frames, std::vector<float> &out)
+{
+  if (out_pos_ >= total_frames_)
+    return 0;
+  const size_t n = resampler_ ? read_resampled (max_frames, out)
+                              : read_native (out_pos_, max_frames, out);
+  out_pos_ += (int64_t) n;
+  return n;
+}
+
+void
+EegStream::seek (int64_t frame)
+{
+  out_pos_ = std::clamp<int64_t> (frame, 0, total_frames_);
+  if (!resampler_)
+    return;
+  /* Restart the converter about one second early, on an input frame that falls
+   * exactly on an output frame, and drop the pre-roll: the output after a seek
+   * then matches the output of an uninterrupted run. */
+  const int64_t g = std::gcd (native_rate_, rate_);
+  const int64_t in_step = native_rate_ / g, out_step = rate_ / g;
+  const int64_t start_out = std::max<int64_t> (0, out_pos_ - rate_);
+  const int64_t k = start_out / out_step;
+  in_pos_ = k * in_step;
+  discard_ = out_pos_ - k * out_step;
+  ready_.clear ();
+  resampler_->reset ();
+}
+
+EegRecording
+read_eeg_file (const std::string &path, const std::vector<std::string> &channels,
+    const std::vector<std::string> &montage, int rate)
+{
+  EegStream stream (path, channels, montage, rate);
+  EegRecording rec;
+  rec.channel_names = stream.channel_names ();
+  rec.units = stream.units ();
+  rec.rate = stream.rate ();
+  rec.annotations = stream.file ().annotations ();
+  const size_t nch = stream.n_channels ();
+  std::vector<float> interleaved;
+  interleaved.reserve ((size_t) stream.total_frames () * nch);
+  while (stream.read (4096, interleaved) > 0) {
+  }
+  rec.n_samples = interleaved.size () / nch;
+  rec.samples.resize (interleaved.size ());
+  for (size_t i = 0; i < rec.n_samples; i++)
+    for (size_t c = 0; c < nch; c++)
+      rec.samples[c * rec.n_samples + i] = interleaved[i * nch + c];
+  return rec;
+}
+
+}  // namespace neuro
