@@ -1,7 +1,7 @@
 /* Public, LibTorch-free interface of the model library.
  *
  * Elements, tools and tests include only this header; LibTorch stays inside
- * models/*.cpp so that element files compile in seconds. */
+ * the models/ sources so that element files compile in seconds. */
 #pragma once
 
 #include <cstdint>
