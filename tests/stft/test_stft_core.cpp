@@ -2,81 +2,18 @@
  * on synthetic and real EEG (YASA N2 sleep, 200 Hz). */
 #include <glib.h>
 
-#include <cmath>
-#include <complex>
 #include <fstream>
 #include <random>
 #include <stdexcept>
 #include <vector>
 
+#include "dft_reference.h"
 #include "stft.h"
 #include "test_paths.h"
 
 using neuro::StftConfig;
 using neuro::StftScaling;
 using neuro::StftWindow;
-
-/* Textbook window and DFT in double precision, written from the definitions. */
-static double
-ref_window (StftWindow w, int n, int N)
-{
-  const double a = 2.0 * M_PI * n / N;
-  switch (w) {
-    case StftWindow::Hann: return 0.5 * (1.0 - std::cos (a));
-    case StftWindow::Hamming: return 0.54 - 0.46 * std::cos (a);
-    case StftWindow::Blackman: return 0.42 - 0.5 * std::cos (a) + 0.08 * std::cos (2.0 * a);
-    case StftWindow::Rectangular: return 1.0;
-  }
-  return 0.0;
-}
-
-/* Frame-major, channel-major reference of the element's payload (no waveform). */
-static std::vector<double>
-ref_stft (const std::vector<float> &x, const StftConfig &cfg)
-{
-  const int C = cfg.channels, N = cfg.n_fft;
-  const size_t len = x.size () / C;
-  std::vector<double> out;
-  double wsum = 0;
-  for (int n = 0; n < N; n++)
-    wsum += ref_window (cfg.window, n, N);
-  for (size_t t0 = 0; t0 + N <= len; t0 += cfg.hop)
-    for (int c = 0; c < C; c++)
-      for (int k = 0; k < cfg.bins; k++) {
-        std::complex<double> acc = 0;
-        for (int n = 0; n < N; n++)
-          acc += (double) x[(t0 + n) * C + c] * ref_window (cfg.window, n, N) *
-              std::polar (1.0, -2.0 * M_PI * k * n / N);
-        const double p = std::norm (acc);
-        switch (cfg.scaling) {
-          case StftScaling::Magnitude: out.push_back (std::sqrt (p)); break;
-          case StftScaling::Spectrum: out.push_back (std::sqrt (p) / wsum); break;
-          case StftScaling::Power: out.push_back (p); break;
-          case StftScaling::Db: out.push_back (10.0 * std::log10 (std::max (p, 1e-10))); break;
-        }
-      }
-  return out;
-}
-
-/* max |a-b| / max|b| per frame (in the linear domain for dB). */
-static double
-max_rel_error (const std::vector<float> &got, const std::vector<double> &want,
-    size_t frame_floats, bool db)
-{
-  g_assert_cmpuint (got.size (), ==, want.size ());
-  double worst = 0;
-  for (size_t f = 0; f < want.size (); f += frame_floats) {
-    double peak = 1e-30, err = 0;
-    for (size_t i = f; i < f + frame_floats; i++) {
-      const double w = db ? std::pow (10.0, want[i] / 10.0) : want[i];
-      const double g = db ? std::pow (10.0, got[i] / 10.0) : got[i];
-      peak = std::max (peak, std::fabs (w));
-      err = std::max (err, std::fabs (g - w));
-    }
-    worst = std::max (worst, err / peak);
-  }
-  return worst;
-}
 
 static std::vector<float>
 noise (size_t n, unsigned seed)
@@ -106,9 +43,10 @@ static void
 check_against_reference (const std::vector<float> &x, StftConfig cfg)
 {
   const auto got = neuro::stft_frames (x.data (), x.size () / cfg.channels, cfg);
-  const auto want = ref_stft (x, cfg);
-  const double err = max_rel_error (got, want, (size_t) cfg.channels * cfg.bins,
-      cfg.scaling == StftScaling::Db);
+  const auto want = ref::stft (x, cfg);
+  g_assert_cmpuint (got.size (), ==, want.size ());
+  const size_t per = (size_t) cfg.channels * cfg.bins;
+  const double err = ref::max_rel_error (got.data (), per, want, per, cfg.scaling == StftScaling::Db);
   if (err > 1e-5)
     g_error ("n-fft %d hop %d window %s scaling %s channels %d: max relative error %g > 1e-5",
         cfg.n_fft, cfg.hop, neuro::stft_window_name (cfg.window),
