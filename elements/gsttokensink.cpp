@@ -1,27 +1,1060 @@
+/**
+ * SECTION:element-tokensink
+ * @title: tokensink
+ *
+ * Records token streams of several modalities (application/x-tokens on
+ * request pads sink_%u) into one JSON Lines file, in running-time order across
+ * streams. Every line is one record with a "type" (docs/tokensink.md gives
+ * every field with its type and unit):
+ *
+ *  - header: version (int, 1), start-utc (string, ISO 8601 UTC wall-clock time
+ *    of running time 0), start-unix-ns (int, the same in ns since 1970),
+ *    clock (string), host (string), software (string). Always the first line.
+ *  - stream: stream (int, pad number), pad (string), modality (string),
+ *    channels (list of channel names), units (list of units or null),
+ *    framerate ([num, den], token frames/s), vocabulary, codebooks (int),
+ *    model (string). Before the first record of its stream and again after a
+ *    caps or tag change.
+ *  - tokens: stream, pts (int, running time in ns), duration (int, ns),
+ *    tokens (one int per channel; a list per channel when codebooks > 1).
+ *  - classification: stream, pts, duration, label, class, probabilities
+ *    (object label → probability), from "lbm-classification" events.
+ *  - annotation: stream, pts, duration (ns or null), text, from
+ *    "neuro-annotation" events (stream time converted to running time).
+ *  - gap: stream, pts, duration, cause ("upstream" for a GAP event,
+ *    "silence" when a live stream sent nothing within the latency).
+ *  - end: stream, pts (end of the stream's last data), frames (int) at EOS.
+ *
+ * Lines are handed to the kernel with write(2) as soon as their order is
+ * known, and fdatasync(2) runs at least every flush-interval while data flows:
+ * a killed process leaves a file of complete lines.
+ *
+ * The element posts no messages of its own; errors name the file and the problem.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 eegsrc num-buffers=200 ! stft ! tfmtokenize ! lbmclassify ! tokensink location=rec.jsonl
+ * ]| Tokenizes 20 s of synthetic EEG and records tokens and classifications.
+ * |[
+ * gst-launch-1.0 eegsrc is-live=true ! stft ! tfmtokenize ! tokensink name=rec location=rec.jsonl overwrite=true \
+ *     audiotestsrc is-live=true ! audioresample ! stft ! tfmtokenize modality=audio ! rec.
+ * ]| Records a live EEG stream and a live audio stream into one file; if one
+ * of them stops delivering, the other goes on being recorded and the silence
+ * shows as gap records.
+ */
 #include "gsttokensink.h"
+
+#include <gst/base/gstaggregator.h>
+#include <gst/base/gstbasesink.h>
+
+#include <algorithm>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "events.h"
+#include "jsonl.h"
+#include "linefile.h"
+#include "tags.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_token_sink_debug);
 #define GST_CAT_DEFAULT gst_token_sink_debug
 
-struct _GstTokenSink
+#define DEFAULT_LOCATION NULL
+#define DEFAULT_FORMAT GST_TOKEN_SINK_FORMAT_JSONL
+#define DEFAULT_OVERWRITE FALSE
+#define DEFAULT_FLUSH_INTERVAL 1000     /* ms */
+#define DEFAULT_LATENCY 0               /* ns */
+
+/* While a live stream stays silent, the recorder re-checks it this often; it
+ * bounds how long the other streams' records wait for the silent one. */
+#define SILENCE_STEP (100 * GST_MSECOND)
+
+enum
 {
-  GstAggregator parent;
+  PROP_0,
+  PROP_LOCATION,
+  PROP_FORMAT,
+  PROP_OVERWRITE,
+  PROP_FLUSH_INTERVAL,
+  PROP_LATENCY,
 };
 
-G_DEFINE_TYPE (GstTokenSink, gst_token_sink, GST_TYPE_AGGREGATOR);
+typedef enum
+{
+  GST_TOKEN_SINK_FORMAT_JSONL,
+} GstTokenSinkFormat;
+
+static GType
+gst_token_sink_format_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_TOKEN_SINK_FORMAT_JSONL, "JSON Lines, one record per line", "jsonl"},
+    {0, NULL, NULL},
+  };
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstTokenSinkFormat", values));
+  return type;
+}
+
+#define TOKEN_CAPS "application/x-tokens, channels = (int) [ 1, MAX ], " \
+    "vocabulary = (int) [ 1, MAX ], codebooks = (int) [ 1, MAX ], " \
+    "framerate = (fraction) [ 1/2147483647, 2147483647/1 ]"
+#define LINES_CAPS "application/x-ndjson"
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink_%u",
+    GST_PAD_SINK, GST_PAD_REQUEST, GST_STATIC_CAPS (TOKEN_CAPS));
+static GstStaticPadTemplate lines_src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (LINES_CAPS));
+static GstStaticPadTemplate lines_sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (LINES_CAPS));
+
+/* ------------------------------------------------------------------------ */
+/* The bin and its settings (read by the internal elements). */
+
+struct _GstTokenSink
+{
+  GstBin parent;
+
+  GstElement *mux;
+  GstElement *writer;
+
+  /* protected by the object lock */
+  gchar *location;
+  GstTokenSinkFormat format;
+  gboolean overwrite;
+  guint flush_interval;         /* ms */
+};
+
+struct SinkSettings
+{
+  std::string location;
+  bool overwrite = DEFAULT_OVERWRITE;
+  guint flush_interval = DEFAULT_FLUSH_INTERVAL;
+};
+
+static SinkSettings
+settings_of_parent (GstElement * child)
+{
+  SinkSettings s;
+  GstObject *parent = gst_object_get_parent (GST_OBJECT (child));
+  if (!parent)
+    return s;
+  GstTokenSink *bin = GST_TOKEN_SINK (parent);
+  GST_OBJECT_LOCK (bin);
+  s.location = bin->location ? bin->location : "";
+  s.overwrite = bin->overwrite;
+  s.flush_interval = bin->flush_interval;
+  GST_OBJECT_UNLOCK (bin);
+  gst_object_unref (parent);
+  return s;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Internal aggregator pad: one recorded stream. */
+
+struct PendingRecord
+{
+  GstClockTime key;             /* running time that places the line in the file */
+  std::string line;
+};
+
+struct StreamState
+{
+  neuro::StreamDescription desc;
+  std::string caps_modality, tag_modality;
+  std::vector<std::string> tag_names, tag_units;
+  bool caps_ok = false;
+  bool described = false;       /* a stream line describes the current desc */
+
+  std::deque<PendingRecord> pending;    /* sorted by key */
+  /* Running time up to which this stream's content is known: its next record
+   * cannot be placed earlier. GST_CLOCK_TIME_NONE before its first data. */
+  GstClockTime horizon = GST_CLOCK_TIME_NONE;
+  bool eos = false;
+  bool silent = false;          /* had no data at the last live timeout */
+  GstClockTime gap_start = GST_CLOCK_TIME_NONE; /* open silence */
+  guint64 frames = 0;
+
+  void restart ()
+  {
+    pending.clear ();
+    horizon = gap_start = GST_CLOCK_TIME_NONE;
+    eos = silent = described = false;
+    frames = 0;
+  }
+};
+
+#define GST_TYPE_TOKEN_SINK_PAD (gst_token_sink_pad_get_type ())
+G_DECLARE_FINAL_TYPE (GstTokenSinkPad, gst_token_sink_pad, GST, TOKEN_SINK_PAD, GstAggregatorPad)
+
+struct _GstTokenSinkPad
+{
+  GstAggregatorPad parent;
+  StreamState *st;              /* touched only from the aggregator's thread */
+};
+
+G_DEFINE_TYPE (GstTokenSinkPad, gst_token_sink_pad, GST_TYPE_AGGREGATOR_PAD);
+
+static void
+gst_token_sink_pad_finalize (GObject * object)
+{
+  delete GST_TOKEN_SINK_PAD (object)->st;
+  G_OBJECT_CLASS (gst_token_sink_pad_parent_class)->finalize (object);
+}
+
+static void
+gst_token_sink_pad_class_init (GstTokenSinkPadClass * klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = gst_token_sink_pad_finalize;
+}
+
+static void
+gst_token_sink_pad_init (GstTokenSinkPad * pad)
+{
+  pad->st = new StreamState ();
+}
+
+static void
+insert_record (StreamState & st, GstClockTime key, std::string line)
+{
+  auto pos = std::upper_bound (st.pending.begin (), st.pending.end (), key,
+      [](GstClockTime k, const PendingRecord & r) { return k < r.key; });
+  st.pending.insert (pos, PendingRecord { key, std::move (line) });
+}
+
+static GstClockTime
+later (GstClockTime a, GstClockTime b)
+{
+  if (!GST_CLOCK_TIME_IS_VALID (a))
+    return b;
+  if (!GST_CLOCK_TIME_IS_VALID (b))
+    return a;
+  return MAX (a, b);
+}
+
+/* Channel names and units come from tags only when they match the caps. */
+static void
+describe_stream (StreamState & st)
+{
+  neuro::StreamDescription &d = st.desc;
+  d.modality = !st.caps_modality.empty () ? st.caps_modality : st.tag_modality;
+  d.channel_names = st.tag_names;
+  if ((int) d.channel_names.size () != d.channels) {
+    d.channel_names.clear ();
+    for (int c = 0; c < d.channels; c++)
+      d.channel_names.push_back ("ch" + std::to_string (c));
+  }
+  d.channel_units = (int) st.tag_units.size () == d.channels ? st.tag_units :
+      std::vector<std::string> ();
+  st.described = false;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Internal aggregator: orders records across streams. */
+
+#define GST_TYPE_TOKEN_SINK_MUX (gst_token_sink_mux_get_type ())
+G_DECLARE_FINAL_TYPE (GstTokenSinkMux, gst_token_sink_mux, GST, TOKEN_SINK_MUX, GstAggregator)
+
+struct _GstTokenSinkMux
+{
+  GstAggregator parent;
+  GstClockTime silence_chunk;   /* longest gap record while a silence lasts */
+};
+
+G_DEFINE_TYPE (GstTokenSinkMux, gst_token_sink_mux, GST_TYPE_AGGREGATOR);
+
+/* Holds references to the sink pads so they can be used without the object lock. */
+struct PadList
+{
+  std::vector<GstTokenSinkPad *> pads;
+  explicit PadList (GstTokenSinkMux * mux)
+  {
+    GST_OBJECT_LOCK (mux);
+    for (GList * l = GST_ELEMENT (mux)->sinkpads; l; l = l->next)
+      pads.push_back (GST_TOKEN_SINK_PAD (gst_object_ref (l->data)));
+    GST_OBJECT_UNLOCK (mux);
+  }
+  ~PadList ()
+  {
+    for (GstTokenSinkPad * p : pads)
+      gst_object_unref (p);
+  }
+  PadList (const PadList &) = delete;
+  PadList &operator= (const PadList &) = delete;
+};
+
+static GstClockTime
+pad_running_time (GstTokenSinkPad * pad, GstClockTime ts)
+{
+  GstAggregatorPad *apad = GST_AGGREGATOR_PAD (pad);
+  GST_OBJECT_LOCK (apad);
+  GstClockTime rt = gst_segment_to_running_time (&apad->segment, GST_FORMAT_TIME, ts);
+  GST_OBJECT_UNLOCK (apad);
+  return rt;
+}
+
+static GstClockTime
+pad_stream_time_to_running_time (GstTokenSinkPad * pad, GstClockTime stream_time)
+{
+  GstAggregatorPad *apad = GST_AGGREGATOR_PAD (pad);
+  GST_OBJECT_LOCK (apad);
+  guint64 position = gst_segment_position_from_stream_time (&apad->segment,
+      GST_FORMAT_TIME, stream_time);
+  GstClockTime rt = gst_segment_to_running_time (&apad->segment, GST_FORMAT_TIME, position);
+  GST_OBJECT_UNLOCK (apad);
+  return rt;
+}
+
+/* Events carry no later data than the stream's horizon, so a record dated in
+ * the past (a classification decided after its window) is placed there. */
+static GstClockTime
+event_key (const StreamState & st, GstClockTime rt)
+{
+  return later (rt, st.horizon) == GST_CLOCK_TIME_NONE ? 0 : later (rt, st.horizon);
+}
+
+static void
+close_silence (StreamState & st, GstClockTime until)
+{
+  if (GST_CLOCK_TIME_IS_VALID (st.gap_start) && GST_CLOCK_TIME_IS_VALID (until)
+      && until > st.gap_start) {
+    insert_record (st, until, neuro::gap_line (st.desc.stream, st.gap_start,
+            until - st.gap_start, "silence"));
+  }
+  st.gap_start = GST_CLOCK_TIME_NONE;
+  st.silent = false;
+}
+
+/* A live stream had no data at @deadline: the others may go on without it. */
+static void
+mark_silent (GstTokenSinkMux * self, StreamState & st, GstClockTime deadline)
+{
+  st.silent = true;
+  if (!GST_CLOCK_TIME_IS_VALID (deadline) ||
+      (GST_CLOCK_TIME_IS_VALID (st.horizon) && deadline <= st.horizon))
+    return;
+  /* A silence is only recorded for a stream that has started. */
+  if (st.caps_ok && GST_CLOCK_TIME_IS_VALID (st.horizon) &&
+      !GST_CLOCK_TIME_IS_VALID (st.gap_start))
+    st.gap_start = st.horizon;
+  st.horizon = deadline;
+  if (GST_CLOCK_TIME_IS_VALID (st.gap_start) &&
+      deadline - st.gap_start >= self->silence_chunk) {
+    insert_record (st, deadline, neuro::gap_line (st.desc.stream, st.gap_start,
+            deadline - st.gap_start, "silence"));
+    st.gap_start = deadline;
+  }
+}
+
+static GstFlowReturn
+take_gap (GstTokenSinkPad * pad, GstBuffer * buf)
+{
+  StreamState &st = *pad->st;
+  GstClockTime start = pad_running_time (pad, GST_BUFFER_PTS (buf));
+  GstClockTime end = GST_BUFFER_DURATION_IS_VALID (buf) ?
+      pad_running_time (pad, GST_BUFFER_PTS (buf) + GST_BUFFER_DURATION (buf)) : start;
+  if (!GST_CLOCK_TIME_IS_VALID (start))
+    return GST_FLOW_OK;
+  close_silence (st, start);
+  if (st.caps_ok)
+    insert_record (st, start, neuro::gap_line (st.desc.stream, start,
+            GST_CLOCK_TIME_IS_VALID (end) ? end - start : 0, "upstream"));
+  st.horizon = later (st.horizon, later (start, end));
+  return GST_FLOW_OK;
+}
+
+static GstClockTime
+frame_offset (const neuro::StreamDescription & d, guint64 frame)
+{
+  return gst_util_uint64_scale (frame * d.fps_d, GST_SECOND, d.fps_n);
+}
+
+static GstFlowReturn
+take_tokens (GstTokenSinkMux * self, GstTokenSinkPad * pad, GstBuffer * buf)
+{
+  StreamState &st = *pad->st;
+  const neuro::StreamDescription &d = st.desc;
+  if (!st.caps_ok) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("%s received data before valid application/x-tokens caps", GST_PAD_NAME (pad)));
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+  if (!GST_BUFFER_PTS_IS_VALID (buf)) {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Token buffer without timestamp on %s",
+            GST_PAD_NAME (pad)), ("every application/x-tokens buffer needs a PTS"));
+    return GST_FLOW_ERROR;
+  }
+  const gsize frame_bytes = (gsize) d.channels * d.codebooks * sizeof (guint32);
+  GstMapInfo map;
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
+    return GST_FLOW_ERROR;
+  if (map.size % frame_bytes != 0) {
+    gst_buffer_unmap (buf, &map);
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Malformed token buffer on %s",
+            GST_PAD_NAME (pad)), ("%" G_GSIZE_FORMAT " bytes is not a whole number of "
+            "%d×%d uint32 token frames", map.size, d.channels, d.codebooks));
+    return GST_FLOW_ERROR;
+  }
+  const guint64 n_frames = map.size / frame_bytes;
+  const GstClockTime pts = GST_BUFFER_PTS (buf);
+  std::vector<guint32> frame (d.channels * d.codebooks);
+  for (guint64 i = 0; i < n_frames; i++) {
+    GstClockTime rt = pad_running_time (pad, pts + frame_offset (d, i));
+    GstClockTime rt_next = pad_running_time (pad, pts + frame_offset (d, i + 1));
+    if (!GST_CLOCK_TIME_IS_VALID (rt))
+      continue;                 /* outside the segment */
+    if (GST_CLOCK_TIME_IS_VALID (st.gap_start))
+      close_silence (st, rt);
+    const guint8 *src = map.data + i * frame_bytes;
+    for (size_t k = 0; k < frame.size (); k++)
+      frame[k] = GST_READ_UINT32_LE (src + 4 * k);
+    GstClockTime duration = GST_CLOCK_TIME_IS_VALID (rt_next) && rt_next > rt ? rt_next - rt : 0;
+    insert_record (st, rt, neuro::tokens_line (d.stream, rt, duration, frame.data (),
+            d.channels, d.codebooks));
+    st.horizon = later (st.horizon, rt + duration);
+    st.frames++;
+  }
+  gst_buffer_unmap (buf, &map);
+  if (GST_BUFFER_DURATION_IS_VALID (buf))
+    st.horizon = later (st.horizon, pad_running_time (pad, pts + GST_BUFFER_DURATION (buf)));
+  st.silent = false;
+  return GST_FLOW_OK;
+}
+
+static GstFlowReturn
+take_buffer (GstTokenSinkMux * self, GstTokenSinkPad * pad, GstBuffer * buf)
+{
+  /* GstAggregator turns GAP events into empty buffers flagged GAP. */
+  if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_GAP) && gst_buffer_get_size (buf) == 0)
+    return take_gap (pad, buf);
+  return take_tokens (self, pad, buf);
+}
+
+/* Records before this running time can be written: no stream can still
+ * produce anything earlier. Strictly before, so ties resolve the same way
+ * (by stream number) however the data arrived. */
+static GstClockTime
+emission_limit (const PadList & pads)
+{
+  GstClockTime limit = G_MAXUINT64;
+  for (GstTokenSinkPad * pad : pads.pads) {
+    if (pad->st->eos)
+      continue;
+    limit = MIN (limit, GST_CLOCK_TIME_IS_VALID (pad->st->horizon) ? pad->st->horizon : 0);
+  }
+  return limit;
+}
+
+static void
+emit_ready_records (const PadList & pads, std::string & out)
+{
+  const GstClockTime limit = emission_limit (pads);
+  for (;;) {
+    StreamState *best = NULL;
+    for (GstTokenSinkPad * pad : pads.pads) {
+      StreamState *st = pad->st;
+      if (st->pending.empty () || (limit != G_MAXUINT64 && st->pending.front ().key >= limit))
+        continue;
+      if (!best || st->pending.front ().key < best->pending.front ().key ||
+          (st->pending.front ().key == best->pending.front ().key &&
+              st->desc.stream < best->desc.stream))
+        best = st;
+    }
+    if (!best)
+      return;
+    if (!best->described) {
+      out += neuro::stream_line (best->desc);
+      best->described = true;
+    }
+    out += best->pending.front ().line;
+    best->pending.pop_front ();
+  }
+}
+
+static GstClockTime
+live_deadline (GstAggregator * agg)
+{
+  GstClock *clock = gst_element_get_clock (GST_ELEMENT (agg));
+  if (!clock)
+    return GST_CLOCK_TIME_NONE;
+  GstClockTime now = gst_clock_get_time (clock);
+  gst_object_unref (clock);
+  GstClockTime latency = gst_aggregator_get_latency (agg);
+  GstClockTime waited = gst_element_get_base_time (GST_ELEMENT (agg)) +
+      (GST_CLOCK_TIME_IS_VALID (latency) ? latency : 0);
+  return now > waited ? now - waited : 0;
+}
+
+static GstFlowReturn
+push_lines (GstAggregator * agg, const std::string & lines)
+{
+  GstBuffer *buf = gst_buffer_new_memdup (lines.data (), lines.size ());
+  return gst_aggregator_finish_buffer (agg, buf);
+}
+
+static GstFlowReturn
+gst_token_sink_mux_aggregate (GstAggregator * agg, gboolean timeout)
+{
+  GstTokenSinkMux *self = GST_TOKEN_SINK_MUX (agg);
+  PadList pads (self);
+  const GstClockTime deadline = timeout ? live_deadline (agg) : GST_CLOCK_TIME_NONE;
+
+  for (GstTokenSinkPad * pad : pads.pads) {
+    GstBuffer *buf = gst_aggregator_pad_pop_buffer (GST_AGGREGATOR_PAD (pad));
+    if (buf) {
+      GstFlowReturn ret = take_buffer (self, pad, buf);
+      gst_buffer_unref (buf);
+      if (ret != GST_FLOW_OK)
+        return ret;
+    } else if (timeout && !pad->st->eos) {
+      mark_silent (self, *pad->st, deadline);
+    }
+  }
+
+  std::string out;
+  emit_ready_records (pads, out);
+  if (!out.empty ()) {
+    GstFlowReturn ret = push_lines (agg, out);
+    if (ret != GST_FLOW_OK)
+      return ret;
+  }
+  bool done = !pads.pads.empty ();
+  for (GstTokenSinkPad * pad : pads.pads)
+    done = done && pad->st->eos && pad->st->pending.empty ();
+  return done ? GST_FLOW_EOS : GST_FLOW_OK;
+}
+
+/* Where the aggregator wakes up if a live stream has not delivered: the
+ * earliest horizon, one step later for streams already known to be silent. */
+static GstClockTime
+gst_token_sink_mux_get_next_time (GstAggregator * agg)
+{
+  PadList pads (GST_TOKEN_SINK_MUX (agg));
+  GstClockTime next = GST_CLOCK_TIME_NONE;
+  for (GstTokenSinkPad * pad : pads.pads) {
+    const StreamState &st = *pad->st;
+    if (st.eos || !GST_CLOCK_TIME_IS_VALID (st.horizon))
+      continue;
+    GstClockTime t = st.horizon + (st.silent ? SILENCE_STEP : 0);
+    next = GST_CLOCK_TIME_IS_VALID (next) ? MIN (next, t) : t;
+  }
+  return next;
+}
+
+static bool
+read_token_caps (GstTokenSinkMux * self, GstTokenSinkPad * pad, GstCaps * caps)
+{
+  StreamState &st = *pad->st;
+  neuro::StreamDescription &d = st.desc;
+  const GstStructure *s = gst_caps_get_structure (caps, 0);
+  int codebooks = 1;
+  gst_structure_get_int (s, "codebooks", &codebooks);
+  if (!gst_structure_get_int (s, "channels", &d.channels) ||
+      !gst_structure_get_int (s, "vocabulary", &d.vocabulary) ||
+      !gst_structure_get_fraction (s, "framerate", &d.fps_n, &d.fps_d) ||
+      d.channels < 1 || codebooks < 1 || d.fps_n <= 0 || d.fps_d <= 0) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Unusable caps on %s", GST_PAD_NAME (pad)),
+        ("application/x-tokens needs channels, vocabulary, codebooks >= 1 and a "
+            "positive framerate; got %" GST_PTR_FORMAT, caps));
+    return false;
+  }
+  d.codebooks = codebooks;
+  const gchar *modality = gst_structure_get_string (s, "modality");
+  const gchar *model = gst_structure_get_string (s, "model");
+  st.caps_modality = modality ? modality : "";
+  d.model = model ? model : "";
+  st.caps_ok = true;
+  describe_stream (st);
+  return true;
+}
+
+static void
+read_tags (GstTokenSinkPad * pad, GstEvent * event)
+{
+  StreamState &st = *pad->st;
+  GstTagList *tags;
+  gst_event_parse_tag (event, &tags);
+  gchar *modality = NULL;
+  if (gst_tag_list_get_string (tags, NEURO_TAG_MODALITY, &modality))
+    st.tag_modality = modality;
+  g_free (modality);
+  std::vector<std::string> names = neuro::tag_list_get_strings (tags, NEURO_TAG_CHANNEL_NAMES);
+  std::vector<std::string> units = neuro::tag_list_get_strings (tags, NEURO_TAG_CHANNEL_UNITS);
+  if (!names.empty ())
+    st.tag_names = names;
+  if (!units.empty ())
+    st.tag_units = units;
+  describe_stream (st);
+}
+
+/* Records the suite's custom events; returns false for any other event. */
+static bool
+read_record_event (GstTokenSinkPad * pad, GstEvent * event)
+{
+  StreamState &st = *pad->st;
+  const GstStructure *s = gst_event_get_structure (event);
+  neuro::Annotation a;
+  neuro::Classification c;
+  if (neuro::annotation_from_structure (s, a)) {
+    GstClockTime rt = pad_stream_time_to_running_time (pad, a.pts);
+    insert_record (st, event_key (st, rt),
+        neuro::annotation_line (st.desc.stream, rt, a.duration, a.text));
+    return true;
+  }
+  if (neuro::classification_from_structure (s, c)) {
+    GstClockTime rt = pad_running_time (pad, c.timestamp);
+    insert_record (st, event_key (st, rt),
+        neuro::classification_line (st.desc.stream, rt, c.duration, c));
+    return true;
+  }
+  return false;
+}
+
+static void
+finish_stream (StreamState & st)
+{
+  close_silence (st, st.horizon);
+  st.eos = true;
+  if (st.caps_ok)
+    insert_record (st, event_key (st, st.horizon),
+        neuro::end_line (st.desc.stream, st.horizon, st.frames));
+}
+
+static gboolean
+gst_token_sink_mux_sink_event (GstAggregator * agg, GstAggregatorPad * apad, GstEvent * event)
+{
+  GstTokenSinkMux *self = GST_TOKEN_SINK_MUX (agg);
+  GstTokenSinkPad *pad = GST_TOKEN_SINK_PAD (apad);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_CAPS:{
+      GstCaps *caps;
+      gst_event_parse_caps (event, &caps);
+      bool ok = read_token_caps (self, pad, caps);
+      gst_event_unref (event);
+      return ok;
+    }
+    case GST_EVENT_TAG:
+      read_tags (pad, event);
+      gst_event_unref (event);
+      return TRUE;
+    case GST_EVENT_SEGMENT:{
+      const GstSegment *segment;
+      gst_event_parse_segment (event, &segment);
+      if (segment->format != GST_FORMAT_TIME) {
+        GST_ELEMENT_ERROR (self, STREAM, FORMAT, (NULL),
+            ("%s got a %s segment; token streams need TIME segments", GST_PAD_NAME (pad),
+                gst_format_get_name (segment->format)));
+        gst_event_unref (event);
+        return FALSE;
+      }
+      break;
+    }
+    case GST_EVENT_CUSTOM_DOWNSTREAM:
+      if (read_record_event (pad, event)) {
+        gst_event_unref (event);
+        return TRUE;
+      }
+      break;
+    case GST_EVENT_EOS:
+      finish_stream (*pad->st);
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      pad->st->restart ();
+      break;
+    default:
+      break;
+  }
+  return GST_AGGREGATOR_CLASS (gst_token_sink_mux_parent_class)->sink_event (agg, apad, event);
+}
+
+static gboolean
+gst_token_sink_mux_start (GstAggregator * agg)
+{
+  GstTokenSinkMux *self = GST_TOKEN_SINK_MUX (agg);
+  SinkSettings settings = settings_of_parent (GST_ELEMENT (agg));
+  self->silence_chunk = MAX (SILENCE_STEP, settings.flush_interval * GST_MSECOND);
+  PadList pads (self);
+  for (GstTokenSinkPad * pad : pads.pads)
+    pad->st->restart ();
+  return TRUE;
+}
+
+static GstAggregatorPad *
+gst_token_sink_mux_create_new_pad (GstAggregator * agg, GstPadTemplate * templ,
+    const gchar * req_name, const GstCaps * caps)
+{
+  GstAggregatorPad *apad = GST_AGGREGATOR_CLASS (gst_token_sink_mux_parent_class)->create_new_pad
+      (agg, templ, req_name, caps);
+  if (!apad)
+    return NULL;
+  StreamState &st = *GST_TOKEN_SINK_PAD (apad)->st;
+  st.desc.pad = GST_PAD_NAME (apad);
+  st.desc.stream = (guint) g_ascii_strtoull (GST_PAD_NAME (apad) + strlen ("sink_"), NULL, 10);
+  return apad;
+}
+
+static void
+gst_token_sink_mux_class_init (GstTokenSinkMuxClass * klass)
+{
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstAggregatorClass *agg_class = GST_AGGREGATOR_CLASS (klass);
+
+  gst_element_class_add_static_pad_template_with_gtype (element_class, &sink_template,
+      GST_TYPE_TOKEN_SINK_PAD);
+  gst_element_class_add_static_pad_template_with_gtype (element_class, &lines_src_template,
+      GST_TYPE_AGGREGATOR_PAD);
+  gst_element_class_set_static_metadata (element_class, "tokensink record orderer",
+      "Muxer", "Orders token records of several streams by running time (inside tokensink)",
+      "neurotokens developers");
+
+  agg_class->aggregate = gst_token_sink_mux_aggregate;
+  agg_class->get_next_time = gst_token_sink_mux_get_next_time;
+  agg_class->sink_event = gst_token_sink_mux_sink_event;
+  agg_class->start = gst_token_sink_mux_start;
+  agg_class->create_new_pad = gst_token_sink_mux_create_new_pad;
+}
+
+static void
+gst_token_sink_mux_init (GstTokenSinkMux * self)
+{
+  self->silence_chunk = DEFAULT_FLUSH_INTERVAL * GST_MSECOND;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Internal writer: whole lines to the file, header first. */
+
+#define GST_TYPE_TOKEN_SINK_WRITER (gst_token_sink_writer_get_type ())
+G_DECLARE_FINAL_TYPE (GstTokenSinkWriter, gst_token_sink_writer, GST, TOKEN_SINK_WRITER,
+    GstBaseSink)
+
+struct _GstTokenSinkWriter
+{
+  GstBaseSink parent;
+  /* C++ members live behind pointers: GObject does not run constructors. */
+  neuro::LineFile *file;
+  SinkSettings *settings;       /* copied from the bin at start */
+  bool header_written;
+};
+
+G_DEFINE_TYPE (GstTokenSinkWriter, gst_token_sink_writer, GST_TYPE_BASE_SINK);
+
+static void
+post_write_error (GstTokenSinkWriter * self, int err)
+{
+  const char *path = self->settings->location.c_str ();
+  if (err == ENOSPC || err == EDQUOT)
+    GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
+        ("No space left to write the recording \"%s\"", path), ("write: %s", g_strerror (err)));
+  else
+    GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
+        ("Could not write the recording \"%s\": %s", path, g_strerror (err)), (NULL));
+}
+
+/* Running time 0 in UTC: the wall clock now minus the running time now. */
+static neuro::HeaderDescription
+describe_header (GstTokenSinkWriter * self)
+{
+  neuro::HeaderDescription h;
+  const gint64 real_now = g_get_real_time () * 1000;
+  h.start_unix_ns = real_now;
+  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
+  if (clock) {
+    GstClockTime running = gst_clock_get_time (clock) - gst_element_get_base_time (GST_ELEMENT (self));
+    h.start_unix_ns = real_now - (gint64) running;
+    h.clock = G_OBJECT_TYPE_NAME (clock);
+    gst_object_unref (clock);
+  }
+  h.host = g_get_host_name ();
+  h.software = "neurotokens " VERSION;
+  return h;
+}
+
+static int
+write_header_once (GstTokenSinkWriter * self)
+{
+  if (self->header_written)
+    return 0;
+  self->header_written = true;
+  return self->file->append (neuro::header_line (describe_header (self)));
+}
+
+static gboolean
+gst_token_sink_writer_start (GstBaseSink * sink)
+{
+  GstTokenSinkWriter *self = GST_TOKEN_SINK_WRITER (sink);
+  *self->settings = settings_of_parent (GST_ELEMENT (sink));
+  self->header_written = false;
+  const char *path = self->settings->location.c_str ();
+  if (self->settings->location.empty ()) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("No recording file name given"),
+        ("set the location property of tokensink"));
+    return FALSE;
+  }
+  int err = self->file->open (self->settings->location, self->settings->overwrite);
+  if (err == EEXIST) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
+        ("Recording \"%s\" already exists", path),
+        ("tokensink never replaces a file unless overwrite=true; choose another location"));
+    return FALSE;
+  }
+  if (err) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
+        ("Could not open \"%s\" for writing: %s", path, g_strerror (err)), (NULL));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+gst_token_sink_writer_stop (GstBaseSink * sink)
+{
+  GstTokenSinkWriter *self = GST_TOKEN_SINK_WRITER (sink);
+  if (!self->file->is_open ())
+    return TRUE;
+  int err = self->file->close ();
+  if (err)
+    GST_ELEMENT_WARNING (self, RESOURCE, CLOSE,
+        ("Could not close the recording \"%s\": %s", self->settings->location.c_str (),
+            g_strerror (err)), (NULL));
+  return TRUE;
+}
+
+static GstFlowReturn
+gst_token_sink_writer_render (GstBaseSink * sink, GstBuffer * buf)
+{
+  GstTokenSinkWriter *self = GST_TOKEN_SINK_WRITER (sink);
+  GstMapInfo map;
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
+    return GST_FLOW_ERROR;
+  std::string lines ((const char *) map.data, map.size);
+  gst_buffer_unmap (buf, &map);
+
+  int err = write_header_once (self);
+  if (!err)
+    err = self->file->append (lines);
+  if (!err)
+    err = self->file->sync_if_due ((gint64) self->settings->flush_interval * 1000);
+  if (err) {
+    post_write_error (self, err);
+    return GST_FLOW_ERROR;
+  }
+  return GST_FLOW_OK;
+}
+
+static gboolean
+gst_token_sink_writer_event (GstBaseSink * sink, GstEvent * event)
+{
+  GstTokenSinkWriter *self = GST_TOKEN_SINK_WRITER (sink);
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->file->is_open ()) {
+    int err = write_header_once (self);
+    if (!err)
+      err = self->file->sync ();
+    if (err)
+      post_write_error (self, err);
+  }
+  return GST_BASE_SINK_CLASS (gst_token_sink_writer_parent_class)->event (sink, event);
+}
+
+static void
+gst_token_sink_writer_finalize (GObject * object)
+{
+  delete GST_TOKEN_SINK_WRITER (object)->file;
+  delete GST_TOKEN_SINK_WRITER (object)->settings;
+  G_OBJECT_CLASS (gst_token_sink_writer_parent_class)->finalize (object);
+}
+
+static void
+gst_token_sink_writer_class_init (GstTokenSinkWriterClass * klass)
+{
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseSinkClass *sink_class = GST_BASE_SINK_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->finalize = gst_token_sink_writer_finalize;
+  gst_element_class_add_static_pad_template (element_class, &lines_sink_template);
+  gst_element_class_set_static_metadata (element_class, "tokensink file writer",
+      "Sink/File", "Writes whole JSON lines durably (inside tokensink)",
+      "neurotokens developers");
+  sink_class->start = gst_token_sink_writer_start;
+  sink_class->stop = gst_token_sink_writer_stop;
+  sink_class->render = gst_token_sink_writer_render;
+  sink_class->event = gst_token_sink_writer_event;
+}
+
+static void
+gst_token_sink_writer_init (GstTokenSinkWriter * self)
+{
+  self->file = new neuro::LineFile ();
+  self->settings = new SinkSettings ();
+  self->header_written = false;
+  /* A recorder writes as soon as data is ordered: no clock sync, no preroll. */
+  gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
+  gst_base_sink_set_async_enabled (GST_BASE_SINK (self), FALSE);
+  gst_base_sink_set_last_sample_enabled (GST_BASE_SINK (self), FALSE);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The public bin. */
+
+G_DEFINE_TYPE (GstTokenSink, gst_token_sink, GST_TYPE_BIN);
 GST_ELEMENT_REGISTER_DEFINE (tokensink, "tokensink", GST_RANK_NONE, GST_TYPE_TOKEN_SINK);
+
+static GstPad *
+gst_token_sink_request_new_pad (GstElement * element, GstPadTemplate * templ,
+    const gchar * name, const GstCaps * caps)
+{
+  GstTokenSink *self = GST_TOKEN_SINK (element);
+  GstPadTemplate *mux_templ =
+      gst_element_get_pad_template (self->mux, GST_PAD_TEMPLATE_NAME_TEMPLATE (templ));
+  GstPad *target = gst_element_request_pad (self->mux, mux_templ, name, caps);
+  if (!target)
+    return NULL;
+  GstPad *ghost = gst_ghost_pad_new_from_template (GST_PAD_NAME (target), target, templ);
+  gst_object_unref (target);
+  gst_element_add_pad (element, ghost);
+  return ghost;
+}
+
+static void
+gst_token_sink_release_pad (GstElement * element, GstPad * pad)
+{
+  GstTokenSink *self = GST_TOKEN_SINK (element);
+  GstPad *target = gst_ghost_pad_get_target (GST_GHOST_PAD (pad));
+  gst_element_remove_pad (element, pad);
+  if (target) {
+    gst_element_release_request_pad (self->mux, target);
+    gst_object_unref (target);
+  }
+}
+
+static void
+gst_token_sink_set_property (GObject * object, guint prop_id, const GValue * value,
+    GParamSpec * pspec)
+{
+  GstTokenSink *self = GST_TOKEN_SINK (object);
+  switch (prop_id) {
+    case PROP_LOCATION:
+      GST_OBJECT_LOCK (self);
+      g_free (self->location);
+      self->location = g_value_dup_string (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_FORMAT:
+      self->format = (GstTokenSinkFormat) g_value_get_enum (value);
+      break;
+    case PROP_OVERWRITE:
+      GST_OBJECT_LOCK (self);
+      self->overwrite = g_value_get_boolean (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_FLUSH_INTERVAL:
+      GST_OBJECT_LOCK (self);
+      self->flush_interval = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_LATENCY:
+      g_object_set_property (G_OBJECT (self->mux), "latency", value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_token_sink_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstTokenSink *self = GST_TOKEN_SINK (object);
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_LOCATION:
+      g_value_set_string (value, self->location);
+      break;
+    case PROP_FORMAT:
+      g_value_set_enum (value, self->format);
+      break;
+    case PROP_OVERWRITE:
+      g_value_set_boolean (value, self->overwrite);
+      break;
+    case PROP_FLUSH_INTERVAL:
+      g_value_set_uint (value, self->flush_interval);
+      break;
+    case PROP_LATENCY:
+      GST_OBJECT_UNLOCK (self);
+      g_object_get_property (G_OBJECT (self->mux), "latency", value);
+      return;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_token_sink_finalize (GObject * object)
+{
+  g_free (GST_TOKEN_SINK (object)->location);
+  G_OBJECT_CLASS (gst_token_sink_parent_class)->finalize (object);
+}
 
 static void
 gst_token_sink_class_init (GstTokenSinkClass * klass)
 {
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
-  gst_element_class_set_static_metadata (element_class, "tokensink", "Sink/File",
-      "Record token streams of several modalities to one file", "neurotokens developers");
+  const GParamFlags rw_ready = (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_READY);
+
+  gobject_class->set_property = gst_token_sink_set_property;
+  gobject_class->get_property = gst_token_sink_get_property;
+  gobject_class->finalize = gst_token_sink_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_LOCATION,
+      g_param_spec_string ("location", "Location",
+          "Path of the recording file to create", DEFAULT_LOCATION, rw_ready));
+  g_object_class_install_property (gobject_class, PROP_FORMAT,
+      g_param_spec_enum ("format", "Format", "File format of the recording",
+          gst_token_sink_format_get_type (), DEFAULT_FORMAT, rw_ready));
+  g_object_class_install_property (gobject_class, PROP_OVERWRITE,
+      g_param_spec_boolean ("overwrite", "Overwrite",
+          "Replace an existing file at location (false: an existing file is an error)",
+          DEFAULT_OVERWRITE, rw_ready));
+  g_object_class_install_property (gobject_class, PROP_FLUSH_INTERVAL,
+      g_param_spec_uint ("flush-interval", "Flush interval",
+          "Longest time in milliseconds between fdatasync calls while data flows, and "
+          "longest gap record written while a live stream stays silent (0: sync every write)",
+          0, G_MAXUINT, DEFAULT_FLUSH_INTERVAL, rw_ready));
+  g_object_class_install_property (gobject_class, PROP_LATENCY,
+      g_param_spec_uint64 ("latency", "Latency",
+          "Extra time in nanoseconds to wait for a late live stream, on top of the "
+          "upstream latency, before recording it as silent", 0, G_MAXUINT64, DEFAULT_LATENCY,
+          (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_set_static_metadata (element_class, "Token recorder", "Sink/File",
+      "Records token streams of several modalities, with classifications and "
+      "annotations, to one JSON Lines file in running-time order",
+      "neurotokens developers");
+  element_class->request_new_pad = gst_token_sink_request_new_pad;
+  element_class->release_pad = gst_token_sink_release_pad;
+
+  gst_type_mark_as_plugin_api (gst_token_sink_format_get_type (), (GstPluginAPIFlags) 0);
   GST_DEBUG_CATEGORY_INIT (gst_token_sink_debug, "tokensink", 0, "tokensink");
 }
 
 static void
 gst_token_sink_init (GstTokenSink * self)
 {
-  (void) self;
+  self->location = g_strdup (DEFAULT_LOCATION);
+  self->format = DEFAULT_FORMAT;
+  self->overwrite = DEFAULT_OVERWRITE;
+  self->flush_interval = DEFAULT_FLUSH_INTERVAL;
+
+  self->mux = GST_ELEMENT (g_object_new (GST_TYPE_TOKEN_SINK_MUX, "name", "mux", NULL));
+  self->writer = GST_ELEMENT (g_object_new (GST_TYPE_TOKEN_SINK_WRITER, "name", "writer", NULL));
+  gst_bin_add_many (GST_BIN (self), self->mux, self->writer, NULL);
+  gst_element_link (self->mux, self->writer);
 }
