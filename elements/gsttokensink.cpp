@@ -69,6 +69,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_token_sink_debug);
 /* While a live stream stays silent, the recorder re-checks it this often; it
  * bounds how long the other streams' records wait for the silent one. */
 #define SILENCE_STEP (100 * GST_MSECOND)
+/* Bounds one aggregate pass so records keep flowing to the file. */
+#define MAX_BUFFERS_PER_AGGREGATE 256
 
 enum
 {
@@ -419,7 +421,6 @@ take_tokens (GstTokenSinkMux * self, GstTokenSinkPad * pad, GstBuffer * buf)
   gst_buffer_unmap (buf, &map);
   if (GST_BUFFER_DURATION_IS_VALID (buf))
     st.horizon = later (st.horizon, pad_running_time (pad, pts + GST_BUFFER_DURATION (buf)));
-  st.silent = false;
   return GST_FLOW_OK;
 }
 
@@ -494,6 +495,27 @@ push_lines (GstAggregator * agg, const std::string & lines)
   return gst_aggregator_finish_buffer (agg, buf);
 }
 
+/* Takes every queued buffer: a fast stream must not wait for one buffer of
+ * a slow stream per buffer of its own (live queues hold up to the latency).
+ * Leaves st.silent set when the pad had nothing. */
+static GstFlowReturn
+drain_pad (GstTokenSinkMux * self, GstTokenSinkPad * pad)
+{
+  bool took = false;
+  for (int n = 0; n < MAX_BUFFERS_PER_AGGREGATE; n++) {
+    GstBuffer *buf = gst_aggregator_pad_pop_buffer (GST_AGGREGATOR_PAD (pad));
+    if (!buf)
+      break;
+    took = true;
+    GstFlowReturn ret = take_buffer (self, pad, buf);
+    gst_buffer_unref (buf);
+    if (ret != GST_FLOW_OK)
+      return ret;
+  }
+  pad->st->silent = !took;
+  return GST_FLOW_OK;
+}
+
 static GstFlowReturn
 gst_token_sink_mux_aggregate (GstAggregator * agg, gboolean timeout)
 {
@@ -502,15 +524,11 @@ gst_token_sink_mux_aggregate (GstAggregator * agg, gboolean timeout)
   const GstClockTime deadline = timeout ? live_deadline (agg) : GST_CLOCK_TIME_NONE;
 
   for (GstTokenSinkPad * pad : pads.pads) {
-    GstBuffer *buf = gst_aggregator_pad_pop_buffer (GST_AGGREGATOR_PAD (pad));
-    if (buf) {
-      GstFlowReturn ret = take_buffer (self, pad, buf);
-      gst_buffer_unref (buf);
-      if (ret != GST_FLOW_OK)
-        return ret;
-    } else if (timeout && !pad->st->eos) {
+    GstFlowReturn ret = drain_pad (self, pad);
+    if (ret != GST_FLOW_OK)
+      return ret;
+    if (timeout && !pad->st->eos && pad->st->silent)
       mark_silent (self, *pad->st, deadline);
-    }
   }
 
   std::string out;
