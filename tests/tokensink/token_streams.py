@@ -12,8 +12,9 @@ import time
 import gi
 
 gi.require_version("Gst", "1.0")
-from gi.repository import GLib, Gst  # noqa: E402
+from gi.repository import GObject, Gst  # noqa: E402
 
+Gst.init(None)
 NONE = Gst.CLOCK_TIME_NONE
 
 
@@ -43,8 +44,8 @@ class Source:
             f"framerate=(fraction){self.fps}/1,model=(string){self.model}")
 
     def token(self, frame, channel, book=0):
-        """Deterministic token value, within the vocabulary."""
-        return (self.stream * 1009 + frame * 7 + channel * 131 + book * 17) % self.vocabulary
+        """Deterministic token value within the vocabulary, scattered like real codes."""
+        return (self.stream * 1009 + frame * 7919 + channel * 131 + book * 17) % self.vocabulary
 
     def frame_pts(self, frame):
         return frame * Gst.SECOND // self.fps
@@ -67,16 +68,15 @@ class Source:
                            ("neuro-channel-names", ",".join(self.names or [])),
                            ("neuro-channel-units", ",".join(self.units or []))):
             if value:
-                v = GLib.Value(str)  # custom tags are registered by the plugin
-                v.set_string(value)
-                tags.add_value(Gst.TagMergeMode.REPLACE, tag, v)
+                # the plugin registered these custom tags when it was loaded
+                tags.add_value(Gst.TagMergeMode.REPLACE, tag, GObject.Value(GObject.TYPE_STRING, value))
         return Gst.Event.new_tag(tags)
 
 
 def annotation_event(pts_ns, text, duration_ns=NONE):
     s = Gst.Structure.new_empty("neuro-annotation")
-    s.set_value("pts", GLib.Value(GLib.TYPE_UINT64, pts_ns))
-    s.set_value("duration", GLib.Value(GLib.TYPE_UINT64, duration_ns))
+    s.set_value("pts", GObject.Value(GObject.TYPE_UINT64, pts_ns))
+    s.set_value("duration", GObject.Value(GObject.TYPE_UINT64, duration_ns))
     s.set_value("text", text)
     return Gst.Event.new_custom(Gst.EventType.CUSTOM_DOWNSTREAM, s)
 
@@ -84,9 +84,9 @@ def annotation_event(pts_ns, text, duration_ns=NONE):
 def classification_event(pts_ns, duration_ns, labels, probabilities):
     s = Gst.Structure.new_empty("lbm-classification")
     best = max(range(len(labels)), key=lambda i: probabilities[i])
-    s.set_value("timestamp", GLib.Value(GLib.TYPE_UINT64, pts_ns))
-    s.set_value("duration", GLib.Value(GLib.TYPE_UINT64, duration_ns))
-    s.set_value("class", GLib.Value(GLib.TYPE_INT, best))
+    s.set_value("timestamp", GObject.Value(GObject.TYPE_UINT64, pts_ns))
+    s.set_value("duration", GObject.Value(GObject.TYPE_UINT64, duration_ns))
+    s.set_value("class", GObject.Value(GObject.TYPE_INT, best))
     s.set_value("label", labels[best])
     s.set_value("labels", ",".join(labels))
     s.set_value("probabilities", ",".join(repr(p) for p in probabilities))
@@ -95,7 +95,6 @@ def classification_event(pts_ns, duration_ns, labels, probabilities):
 
 def build(location, sources, live, **sink_props):
     """appsrc ! tokensink for every source; returns the pipeline."""
-    Gst.init(None)
     pipeline = Gst.Pipeline.new("recorder")
     sink = Gst.ElementFactory.make("tokensink", "rec")
     if sink is None:
@@ -184,3 +183,22 @@ def wait_eos(pipeline, timeout_s=30):
     if msg.type == Gst.MessageType.ERROR:
         err, debug = msg.parse_error()
         raise RuntimeError(f"recorder error: {err.message} ({debug})")
+
+
+def record_offline(location, sources, n_buffers, events=None, **sink_props):
+    """Records n_buffers[i] buffers of every source (non-live, as fast as the
+    recorder takes them); events[i] lists (before_buffer_index, event)."""
+    events = events or [()] * len(sources)
+    pipeline = build(location, sources, live=False, **sink_props)
+    pipeline.set_state(Gst.State.PLAYING)
+    send_tags(sources)
+    threads = [threading.Thread(target=push_offline, args=(s, n, e), daemon=True)
+               for s, n, e in zip(sources, n_buffers, events)]
+    for t in threads:
+        t.start()
+    try:
+        wait_eos(pipeline)
+    finally:
+        pipeline.set_state(Gst.State.NULL)
+    for t in threads:
+        t.join()
