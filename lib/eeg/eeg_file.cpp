@@ -13,6 +13,7 @@
 #include <numeric>
 
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace neuro {
@@ -104,9 +105,13 @@ identification_fields (const edf_hdr_struct &h)
 static void
 check_readable (const std::string &path)
 {
+  struct stat st;
+  if (stat (path.c_str (), &st) == 0 && S_ISDIR (st.st_mode))
+    throw EegError (EegError::kOpen, "EEG file " + quoted (path) + ": cannot open: is a directory");
   FILE *f = std::fopen (path.c_str (), "rb");
   if (!f)
-    throw EegError ("EEG file " + quoted (path) + ": cannot open: " + std::strerror (errno));
+    throw EegError (EegError::kOpen, "EEG file " + quoted (path) + ": cannot open: " +
+        std::strerror (errno));
   std::fclose (f);
 }
 
@@ -175,7 +180,7 @@ blanked_copy (const std::string &path, const std::vector<std::pair<size_t, size_
     ok = false;
   if (!ok) {
     std::remove (tmpl.c_str ());
-    throw EegError ("EEG file " + quoted (path) + ": cannot make a repaired temporary copy in " +
+    throw EegError (EegError::kOpen, "EEG file " + quoted (path) + ": cannot make a repaired temporary copy in " +
         (tmpdir && *tmpdir ? tmpdir : "/tmp"));
   }
   return tmpl;
@@ -206,12 +211,12 @@ EdfFile::open (edf_hdr_struct *hdr)
   const auto fields = err == EDFLIB_FILE_CONTAINS_FORMAT_ERRORS ?
       nonblank_annotation_fields (path_) : std::vector<std::pair<size_t, size_t>> ();
   if (fields.empty ())
-    throw EegError ("EEG file " + quoted (path_) + ": " + edflib_error_text (err));
+    throw EegError (EegError::kFormat, "EEG file " + quoted (path_) + ": " + edflib_error_text (err));
   const std::string copy = blanked_copy (path_, fields);
   const int err2 = edflib_open (copy, hdr);
   std::remove (copy.c_str ());
   if (err2 != 0)
-    throw EegError ("EEG file " + quoted (path_) + ": " + edflib_error_text (err2));
+    throw EegError (EegError::kFormat, "EEG file " + quoted (path_) + ": " + edflib_error_text (err2));
   notes_.push_back ("the EDF+ annotation signal has text in its transducer, dimension or "
       "prefilter field, which EDF+ requires blank; read through a repaired copy");
 }
@@ -275,7 +280,7 @@ EdfFile::read (int sig, int64_t first, int n, double *out) const
   if (edfseek (handle_, sig, first, EDFSEEK_SET) == first)
     got = edfread_physical_samples (handle_, sig, n, out);
   if (got != n)
-    throw EegError ("EEG file " + quoted (path_) + ": read error in signal " +
+    throw EegError (EegError::kFormat, "EEG file " + quoted (path_) + ": read error in signal " +
         quoted (signals_[sig].label) + " at sample " + std::to_string (first));
 }
 
@@ -303,10 +308,10 @@ plain_channel (const std::vector<EdfSignal> &signals, const std::string &label,
     const std::string &what)
 {
   if (trim (label).empty ())
-    throw EegError (what + ": empty channel label in the selection");
+    throw EegError (EegError::kSelection, what + ": empty channel label in the selection");
   const int i = find_signal (signals, label);
   if (i < 0)
-    throw EegError (what + ": unknown channel label " + quoted (trim (label)) +
+    throw EegError (EegError::kSelection, what + ": unknown channel label " + quoted (trim (label)) +
         " (available: " + available_labels (signals) + ")");
   return {display_label (signals[i].label), signals[i].unit, i, -1};
 }
@@ -323,12 +328,12 @@ bipolar_channel (const std::vector<EdfSignal> &signals, const std::string &entry
     if (a < 0 || b < 0 || trim (e.substr (0, dash)).empty ())
       continue;
     if (signals[a].unit != signals[b].unit)
-      throw EegError (what + ": montage " + quoted (e) + " subtracts signals with different "
+      throw EegError (EegError::kSelection, what + ": montage " + quoted (e) + " subtracts signals with different "
           "units (" + signals[a].unit + ", " + signals[b].unit + ")");
     return {display_label (signals[a].label) + "-" + display_label (signals[b].label),
         signals[a].unit, a, b};
   }
-  throw EegError (what + ": bad montage entry " + quoted (e) + ": expected A-B with A and B "
+  throw EegError (EegError::kSelection, what + ": bad montage entry " + quoted (e) + ": expected A-B with A and B "
       "channel labels of the file (available: " + available_labels (signals) + ")");
 }
 
@@ -338,7 +343,7 @@ select_derivations (const std::vector<EdfSignal> &signals,
     const std::string &what)
 {
   if (signals.empty ())
-    throw EegError (what + ": the file has no signals to output (only annotations)");
+    throw EegError (EegError::kSelection, what + ": the file has no signals to output (only annotations)");
   std::vector<Derivation> out;
   for (const std::string &label : channels)
     out.push_back (plain_channel (signals, label, what));
@@ -370,14 +375,14 @@ native_rate_of (const EdfFile &file, const std::vector<Derivation> &derivs)
   for (const Derivation &d : derivs)
     for (int i : {d.pos, d.neg})
       if (i >= 0 && sig[i].samples_per_record != spr)
-        throw EegError ("EEG file " + quoted (file.path ()) + ": the selected signals have "
+        throw EegError (EegError::kSelection, "EEG file " + quoted (file.path ()) + ": the selected signals have "
             "different sample rates (" + display_label (sig[derivs[0].pos].label) + ": " +
             std::to_string (spr) + ", " + display_label (sig[i].label) + ": " +
             std::to_string (sig[i].samples_per_record) + " samples per data record); "
             "select signals of one rate with channels=");
   const int64_t dur = file.record_duration ();
   if (dur <= 0 || ((int64_t) spr * EDFLIB_TIME_DIMENSION) % dur != 0)
-    throw EegError ("EEG file " + quoted (file.path ()) + ": sample rate " +
+    throw EegError (EegError::kFormat, "EEG file " + quoted (file.path ()) + ": sample rate " +
         std::to_string (spr) + " samples per " + std::to_string (dur / 1e7) +
         " s data record is not a whole number of Hz");
   return (int) (((int64_t) spr * EDFLIB_TIME_DIMENSION) / dur);
@@ -404,7 +409,7 @@ EegStream::EegStream (const std::string &path, const std::vector<std::string> &c
     try {
       resampler_ = std::make_unique<Resampler> ((int) derivations_.size (), native_rate_, rate_);
     } catch (const std::runtime_error &e) {
-      throw EegError (what + ": " + e.what ());
+      throw EegError (EegError::kSelection, what + ": " + e.what ());
     }
   }
 }

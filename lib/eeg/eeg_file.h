@@ -35,7 +35,16 @@ namespace neuro {
 class EegError : public std::runtime_error
 {
 public:
-  using std::runtime_error::runtime_error;
+  enum Kind {
+    kOpen,       /* missing or unreadable file */
+    kFormat,     /* not a valid EDF/BDF file, or a form this reader refuses */
+    kSelection,  /* channels / montage / rate do not fit the file */
+  };
+  EegError (Kind kind, const std::string &what) : std::runtime_error (what), kind_ (kind) {}
+  Kind kind () const { return kind_; }
+
+private:
+  Kind kind_;
 };
 
 /* One EDF+ annotation (time-stamped annotation list entry). */

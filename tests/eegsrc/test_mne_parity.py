@@ -1,0 +1,129 @@
+#!/usr/bin/python3
+"""eegsrc (through a pipeline ending in appsink, native rate) reads every EDF
+under shared/data/eeg/ exactly as MNE-Python does: same channels in the same
+order, samples within 1e-3 uV, same annotation onsets, durations and texts
+(from the bus messages; test_eegsrc checks their order against the buffers)."""
+import glob
+import os
+import sys
+
+import gi
+import numpy as np
+
+gi.require_version("Gst", "1.0")
+from gi.repository import Gst  # noqa: E402
+
+import mne  # noqa: E402
+
+TOLERANCE_UV = 1e-3
+
+
+def normalize(label):
+    """The element's label key: no spaces, trailing dots or 'EEG ' prefix, lower case."""
+    s = label.strip().rstrip(".")
+    if s[:4].upper() == "EEG " and len(s) > 4:
+        s = s[4:]
+    return s.strip().lower()
+
+
+def read_with_eegsrc(path):
+    pipeline = Gst.parse_launch(
+        f'eegsrc location="{path}" samplesperbuffer=4096 ! appsink name=sink sync=false')
+    sink = pipeline.get_by_name("sink")
+    pipeline.set_state(Gst.State.PLAYING)
+    chunks, rate, channels = [], None, None
+    while True:
+        sample = sink.emit("try-pull-sample", 10 * Gst.SECOND)
+        if sample is None:
+            break
+        caps = sample.get_caps().get_structure(0)
+        rate, channels = caps.get_int("rate")[1], caps.get_int("channels")[1]
+        buf = sample.get_buffer()
+        chunks.append(np.frombuffer(buf.extract_dup(0, buf.get_size()), "<f4"))
+    annotations = []
+    bus = pipeline.get_bus()
+    while True:
+        msg = bus.pop_filtered(Gst.MessageType.ELEMENT | Gst.MessageType.ERROR)
+        if msg is None:
+            break
+        if msg.type == Gst.MessageType.ERROR:
+            raise RuntimeError(f"{path}: {msg.parse_error()[0].message}")
+        s = msg.get_structure()
+        if s.get_name() == "neuro-annotation":
+            annotations.append((s.get_uint64("pts")[1], s.get_uint64("duration")[1],
+                                s.get_string("text")))
+    pipeline.set_state(Gst.State.NULL)
+    data = np.concatenate(chunks).reshape(-1, channels).T
+    return data, rate, annotations
+
+
+def read_names(path):
+    """Channel names from the stream tags."""
+    pipeline = Gst.parse_launch(f'eegsrc location="{path}" num-buffers=1 ! fakesink name=sink')
+    names = []
+
+    def probe(pad, info):
+        ev = info.get_event()
+        if ev.type == Gst.EventType.TAG:
+            ok, value = ev.parse_tag().get_string("neuro-channel-names")
+            if ok:
+                names.extend(value.split(","))
+        return Gst.PadProbeReturn.OK
+
+    pipeline.get_by_name("sink").get_static_pad("sink").add_probe(
+        Gst.PadProbeType.EVENT_DOWNSTREAM, probe)
+    pipeline.set_state(Gst.State.PLAYING)
+    pipeline.get_bus().timed_pop_filtered(30 * Gst.SECOND,
+                                          Gst.MessageType.EOS | Gst.MessageType.ERROR)
+    pipeline.set_state(Gst.State.NULL)
+    return names
+
+
+def check_file(path):
+    raw = mne.io.read_raw_edf(path, preload=True, verbose="error")
+    expected = raw.get_data() * 1e6  # MNE gives volts for uV and mV signals alike
+    data, rate, annotations = read_with_eegsrc(path)
+    names = read_names(path)
+    errors = []
+    if [normalize(n) for n in names] != [normalize(n) for n in raw.ch_names]:
+        errors.append(f"channel names {names} != MNE {raw.ch_names}")
+    if rate != int(raw.info["sfreq"]):
+        errors.append(f"rate {rate} != MNE {raw.info['sfreq']}")
+    worst = float("nan")
+    if data.shape != expected.shape:
+        errors.append(f"shape {data.shape} != MNE {expected.shape}")
+    else:
+        worst = float(np.max(np.abs(data - expected)))
+        if not worst <= TOLERANCE_UV:
+            errors.append(f"max |eegsrc - MNE| = {worst} uV")
+    mne_ann = [(round(o * 1e9), round(d * 1e9), t) for o, d, t in
+               zip(raw.annotations.onset, raw.annotations.duration, raw.annotations.description)]
+    got_ann = [(p, d, t) for p, d, t in annotations]
+    if [(a[0], a[2]) for a in got_ann] != [(a[0], a[2]) for a in mne_ann]:
+        errors.append(f"annotations {got_ann[:5]} != MNE {mne_ann[:5]}")
+    if any(abs(g[1] - m[1]) > 1000 for g, m in zip(got_ann, mne_ann)):
+        errors.append("annotation durations differ")
+    return errors, data.shape, len(annotations), worst
+
+
+def main():
+    Gst.init(None)
+    shared = os.environ.get("NEUROTOKENS_SHARED_DIR", "../shared")
+    files = sorted(glob.glob(os.path.join(shared, "data", "eeg", "**", "*.edf"), recursive=True))
+    if len(files) < 20:
+        print(f"FAIL: expected the 20 EDF files of the data README, found {len(files)}")
+        return 1
+    failed = 0
+    for path in files:
+        errors, shape, n_ann, worst = check_file(path)
+        status = "ok" if not errors else "FAIL"
+        print(f"{status}: {os.path.relpath(path, shared)} {shape[0]} ch x {shape[1]} samples, "
+              f"{n_ann} annotations, max |eegsrc - MNE| {worst:.2e} uV")
+        for e in errors:
+            print("   ", e)
+        failed += bool(errors)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
