@@ -263,6 +263,9 @@ struct _GstTokenSinkMux
 {
   GstAggregator parent;
   GstClockTime silence_chunk;   /* longest gap record while a silence lasts */
+  /* Live only: running time up to which every input should have delivered,
+   * as of the last aggregate pass. */
+  GstClockTime last_deadline;
 };
 
 G_DEFINE_TYPE (GstTokenSinkMux, gst_token_sink_mux, GST_TYPE_AGGREGATOR);
@@ -314,7 +317,8 @@ pad_stream_time_to_running_time (GstTokenSinkPad * pad, GstClockTime stream_time
 static GstClockTime
 event_key (const StreamState & st, GstClockTime rt)
 {
-  return later (rt, st.horizon) == GST_CLOCK_TIME_NONE ? 0 : later (rt, st.horizon);
+  GstClockTime key = later (rt, st.horizon);
+  return GST_CLOCK_TIME_IS_VALID (key) ? key : 0;
 }
 
 static void
@@ -474,17 +478,29 @@ emit_ready_records (const PadList & pads, std::string & out)
   }
 }
 
+static bool
+is_playing (GstAggregator * agg)
+{
+  GST_OBJECT_LOCK (agg);
+  bool playing = GST_STATE (agg) == GST_STATE_PLAYING;
+  GST_OBJECT_UNLOCK (agg);
+  return playing;
+}
+
+/* Running time now minus the latency; GST_CLOCK_TIME_NONE unless live and
+ * playing (only then do clock and base time say where the inputs should be). */
 static GstClockTime
 live_deadline (GstAggregator * agg)
 {
+  GstClockTime latency = gst_aggregator_get_latency (agg);
+  if (!GST_CLOCK_TIME_IS_VALID (latency) || !is_playing (agg))
+    return GST_CLOCK_TIME_NONE;
   GstClock *clock = gst_element_get_clock (GST_ELEMENT (agg));
   if (!clock)
     return GST_CLOCK_TIME_NONE;
   GstClockTime now = gst_clock_get_time (clock);
   gst_object_unref (clock);
-  GstClockTime latency = gst_aggregator_get_latency (agg);
-  GstClockTime waited = gst_element_get_base_time (GST_ELEMENT (agg)) +
-      (GST_CLOCK_TIME_IS_VALID (latency) ? latency : 0);
+  GstClockTime waited = gst_element_get_base_time (GST_ELEMENT (agg)) + latency;
   return now > waited ? now - waited : 0;
 }
 
@@ -521,7 +537,8 @@ gst_token_sink_mux_aggregate (GstAggregator * agg, gboolean timeout)
 {
   GstTokenSinkMux *self = GST_TOKEN_SINK_MUX (agg);
   PadList pads (self);
-  const GstClockTime deadline = timeout ? live_deadline (agg) : GST_CLOCK_TIME_NONE;
+  const GstClockTime deadline = live_deadline (agg);
+  self->last_deadline = deadline;
 
   for (GstTokenSinkPad * pad : pads.pads) {
     GstFlowReturn ret = drain_pad (self, pad);
@@ -544,19 +561,25 @@ gst_token_sink_mux_aggregate (GstAggregator * agg, gboolean timeout)
   return done ? GST_FLOW_EOS : GST_FLOW_OK;
 }
 
-/* Where the aggregator wakes up if a live stream has not delivered: the
- * earliest horizon, one step later for streams already known to be silent. */
+/* Live only: when to run even though some input has no data. At the
+ * earliest horizon of an input not yet known to be silent (so a silence is
+ * noticed once the latency has passed), and at least every SILENCE_STEP, so
+ * the inputs that do deliver are drained (a live aggregator pad holds only
+ * two buffers) and silent inputs advance. At start-up every input gets the
+ * latency to show up. */
 static GstClockTime
 gst_token_sink_mux_get_next_time (GstAggregator * agg)
 {
-  PadList pads (GST_TOKEN_SINK_MUX (agg));
-  GstClockTime next = GST_CLOCK_TIME_NONE;
+  GstTokenSinkMux *self = GST_TOKEN_SINK_MUX (agg);
+  if (!is_playing (agg))
+    return GST_CLOCK_TIME_NONE; /* base time not set yet */
+  GstClockTime next = GST_CLOCK_TIME_IS_VALID (self->last_deadline) ?
+      self->last_deadline + SILENCE_STEP : 0;
+  PadList pads (self);
   for (GstTokenSinkPad * pad : pads.pads) {
     const StreamState &st = *pad->st;
-    if (st.eos || !GST_CLOCK_TIME_IS_VALID (st.horizon))
-      continue;
-    GstClockTime t = st.horizon + (st.silent ? SILENCE_STEP : 0);
-    next = GST_CLOCK_TIME_IS_VALID (next) ? MIN (next, t) : t;
+    if (!st.eos && !st.silent && GST_CLOCK_TIME_IS_VALID (st.horizon))
+      next = MIN (next, st.horizon);
   }
   return next;
 }
@@ -679,13 +702,23 @@ gst_token_sink_mux_sink_event (GstAggregator * agg, GstAggregatorPad * apad, Gst
     case GST_EVENT_EOS:
       finish_stream (*pad->st);
       break;
-    case GST_EVENT_FLUSH_STOP:
-      pad->st->restart ();
-      break;
     default:
       break;
   }
   return GST_AGGREGATOR_CLASS (gst_token_sink_mux_parent_class)->sink_event (agg, apad, event);
+}
+
+/* A flushing seek restarts running time: every stream starts over (and is
+ * described again). Called with the aggregation thread stopped. */
+static GstFlowReturn
+gst_token_sink_mux_flush (GstAggregator * agg)
+{
+  GstTokenSinkMux *self = GST_TOKEN_SINK_MUX (agg);
+  self->last_deadline = GST_CLOCK_TIME_NONE;
+  PadList pads (self);
+  for (GstTokenSinkPad * pad : pads.pads)
+    pad->st->restart ();
+  return GST_FLOW_OK;
 }
 
 static gboolean
@@ -694,10 +727,7 @@ gst_token_sink_mux_start (GstAggregator * agg)
   GstTokenSinkMux *self = GST_TOKEN_SINK_MUX (agg);
   SinkSettings settings = settings_of_parent (GST_ELEMENT (agg));
   self->silence_chunk = MAX (SILENCE_STEP, settings.flush_interval * GST_MSECOND);
-  PadList pads (self);
-  for (GstTokenSinkPad * pad : pads.pads)
-    pad->st->restart ();
-  return TRUE;
+  return gst_token_sink_mux_flush (agg) == GST_FLOW_OK;
 }
 
 static GstAggregatorPad *
@@ -732,6 +762,7 @@ gst_token_sink_mux_class_init (GstTokenSinkMuxClass * klass)
   agg_class->get_next_time = gst_token_sink_mux_get_next_time;
   agg_class->sink_event = gst_token_sink_mux_sink_event;
   agg_class->start = gst_token_sink_mux_start;
+  agg_class->flush = gst_token_sink_mux_flush;
   agg_class->create_new_pad = gst_token_sink_mux_create_new_pad;
 }
 
@@ -739,6 +770,7 @@ static void
 gst_token_sink_mux_init (GstTokenSinkMux * self)
 {
   self->silence_chunk = DEFAULT_FLUSH_INTERVAL * GST_MSECOND;
+  self->last_deadline = GST_CLOCK_TIME_NONE;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -752,9 +784,11 @@ struct _GstTokenSinkWriter
 {
   GstBaseSink parent;
   /* C++ members live behind pointers: GObject does not run constructors. */
-  neuro::LineFile *file;
+  neuro::LineFile *file;        /* protected by file_lock (the sync timer uses it) */
   SinkSettings *settings;       /* copied from the bin at start */
   bool header_written;
+  GMutex file_lock;
+  GstClockID idle_sync;         /* pending fdatasync after the last write */
 };
 
 G_DEFINE_TYPE (GstTokenSinkWriter, gst_token_sink_writer, GST_TYPE_BASE_SINK);
@@ -800,6 +834,39 @@ write_header_once (GstTokenSinkWriter * self)
 }
 
 static gboolean
+idle_sync_done (GstClock *, GstClockTime, GstClockID id, gpointer user_data)
+{
+  GstTokenSinkWriter *self = GST_TOKEN_SINK_WRITER (user_data);
+  int err = 0;
+  g_mutex_lock (&self->file_lock);
+  if (self->idle_sync == id) {
+    gst_clock_id_unref (self->idle_sync);
+    self->idle_sync = NULL;
+    if (self->file->is_open ())
+      err = self->file->sync ();
+  }
+  g_mutex_unlock (&self->file_lock);
+  if (err)
+    post_write_error (self, err);
+  return TRUE;
+}
+
+/* Lines written while data then stops flowing still reach the disk within
+ * flush-interval: a one-shot timer syncs them. Called with file_lock. */
+static void
+schedule_idle_sync (GstTokenSinkWriter * self)
+{
+  if (self->idle_sync || self->settings->flush_interval == 0)
+    return;
+  GstClock *clock = gst_system_clock_obtain ();
+  self->idle_sync = gst_clock_new_single_shot_id (clock,
+      gst_clock_get_time (clock) + self->settings->flush_interval * GST_MSECOND);
+  gst_clock_id_wait_async (self->idle_sync, idle_sync_done, gst_object_ref (self),
+      gst_object_unref);
+  gst_object_unref (clock);
+}
+
+static gboolean
 gst_token_sink_writer_start (GstBaseSink * sink)
 {
   GstTokenSinkWriter *self = GST_TOKEN_SINK_WRITER (sink);
@@ -830,9 +897,14 @@ static gboolean
 gst_token_sink_writer_stop (GstBaseSink * sink)
 {
   GstTokenSinkWriter *self = GST_TOKEN_SINK_WRITER (sink);
-  if (!self->file->is_open ())
-    return TRUE;
+  g_mutex_lock (&self->file_lock);
+  if (self->idle_sync) {
+    gst_clock_id_unschedule (self->idle_sync);
+    gst_clock_id_unref (self->idle_sync);
+    self->idle_sync = NULL;
+  }
   int err = self->file->close ();
+  g_mutex_unlock (&self->file_lock);
   if (err)
     GST_ELEMENT_WARNING (self, RESOURCE, CLOSE,
         ("Could not close the recording \"%s\": %s", self->settings->location.c_str (),
@@ -850,11 +922,15 @@ gst_token_sink_writer_render (GstBaseSink * sink, GstBuffer * buf)
   std::string lines ((const char *) map.data, map.size);
   gst_buffer_unmap (buf, &map);
 
+  g_mutex_lock (&self->file_lock);
   int err = write_header_once (self);
   if (!err)
     err = self->file->append (lines);
   if (!err)
     err = self->file->sync_if_due ((gint64) self->settings->flush_interval * 1000);
+  if (!err)
+    schedule_idle_sync (self);
+  g_mutex_unlock (&self->file_lock);
   if (err) {
     post_write_error (self, err);
     return GST_FLOW_ERROR;
@@ -866,10 +942,15 @@ static gboolean
 gst_token_sink_writer_event (GstBaseSink * sink, GstEvent * event)
 {
   GstTokenSinkWriter *self = GST_TOKEN_SINK_WRITER (sink);
-  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->file->is_open ()) {
-    int err = write_header_once (self);
-    if (!err)
-      err = self->file->sync ();
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+    g_mutex_lock (&self->file_lock);
+    int err = 0;
+    if (self->file->is_open ()) {
+      err = write_header_once (self);
+      if (!err)
+        err = self->file->sync ();
+    }
+    g_mutex_unlock (&self->file_lock);
     if (err)
       post_write_error (self, err);
   }
@@ -879,8 +960,10 @@ gst_token_sink_writer_event (GstBaseSink * sink, GstEvent * event)
 static void
 gst_token_sink_writer_finalize (GObject * object)
 {
-  delete GST_TOKEN_SINK_WRITER (object)->file;
-  delete GST_TOKEN_SINK_WRITER (object)->settings;
+  GstTokenSinkWriter *self = GST_TOKEN_SINK_WRITER (object);
+  delete self->file;
+  delete self->settings;
+  g_mutex_clear (&self->file_lock);
   G_OBJECT_CLASS (gst_token_sink_writer_parent_class)->finalize (object);
 }
 
@@ -906,6 +989,8 @@ gst_token_sink_writer_init (GstTokenSinkWriter * self)
 {
   self->file = new neuro::LineFile ();
   self->settings = new SinkSettings ();
+  g_mutex_init (&self->file_lock);
+  self->idle_sync = NULL;
   self->header_written = false;
   /* A recorder writes as soon as data is ordered: no clock sync, no preroll. */
   gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);

@@ -21,6 +21,7 @@ LineFile::open (const std::string &path, bool overwrite)
   if (fd_ < 0)
     return errno;
   last_sync_us_ = g_get_monotonic_time ();
+  unsynced_ = false;
   return 0;
 }
 
@@ -37,6 +38,7 @@ LineFile::append (const std::string &data)
     if (n == 0)
       return ENOSPC;
     done += (size_t) n;
+    unsynced_ = true;
   }
   return 0;
 }
@@ -45,6 +47,9 @@ int
 LineFile::sync ()
 {
   last_sync_us_ = g_get_monotonic_time ();
+  if (!unsynced_)
+    return 0;
+  unsynced_ = false;
   if (fdatasync (fd_) == 0)
     return 0;
   /* Pipes and character devices (e.g. /dev/stdout) cannot be synced; that is not a failure. */

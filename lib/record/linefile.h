@@ -27,6 +27,7 @@ public:
   int append (const std::string &data);
   /* fdatasync when interval_us has passed since the last one (0: always). */
   int sync_if_due (gint64 interval_us);
+  /* fdatasync if anything was appended since the last one. */
   int sync ();
   /* Syncs and closes; returns the first errno seen. */
   int close ();
@@ -34,6 +35,7 @@ public:
 private:
   int fd_ = -1;
   gint64 last_sync_us_ = 0;
+  bool unsynced_ = false;       /* appended since the last fdatasync */
 };
 
 }  // namespace neuro

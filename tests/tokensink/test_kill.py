@@ -3,7 +3,7 @@
 last recorded token ends within 1 s of the kill (flush-interval 1000 ms).
 
 The parent runs this script again as the recording process (appsrc is-live
-! tokensink, two streams at 2 and 25 frames/s) and kills it after ~3 s."""
+! tokensink, two streams at 2 and 25 frames/s) and kills it after ~3.3 s."""
 import json
 import os
 import signal
@@ -30,7 +30,7 @@ def main():
     child = subprocess.Popen([sys.executable, __file__, "--record", location],
                              stdout=subprocess.PIPE, text=True)
     assert child.stdout.readline().strip() == "recording"
-    time.sleep(3.0)
+    time.sleep(3.3)             # mid-way between two EEG frames
     kill_ns = time.time_ns()
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
