@@ -265,7 +265,9 @@ gst_stft_transform_caps (GstBaseTransform * trans, GstPadDirection direction, Gs
       res = gst_caps_merge_structure (res, o);
     }
   } else {
-    GstCaps *allowed = gst_caps_intersect (caps, gst_caps_new_full (gst_structure_copy (props), NULL));
+    GstCaps *props_caps = gst_caps_new_full (gst_structure_copy (props), NULL);
+    GstCaps *allowed = gst_caps_intersect (caps, props_caps);
+    gst_caps_unref (props_caps);
     for (guint i = 0; i < gst_caps_get_size (allowed); i++) {
       GstStructure *o = gst_structure_new ("audio/x-raw", "format", G_TYPE_STRING, "F32LE",
           "layout", G_TYPE_STRING, "interleaved", NULL);
