@@ -64,7 +64,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_token_sink_debug);
 #define DEFAULT_FORMAT GST_TOKEN_SINK_FORMAT_JSONL
 #define DEFAULT_OVERWRITE FALSE
 #define DEFAULT_FLUSH_INTERVAL 1000     /* ms */
-#define DEFAULT_LATENCY 0               /* ns */
+#define DEFAULT_LATENCY (100 * GST_MSECOND)  /* absorbs live scheduling jitter */
 
 /* While a live stream stays silent, the recorder re-checks it this often; it
  * bounds how long the other streams' records wait for the silent one. */
@@ -1133,7 +1133,8 @@ gst_token_sink_class_init (GstTokenSinkClass * klass)
   g_object_class_install_property (gobject_class, PROP_LATENCY,
       g_param_spec_uint64 ("latency", "Latency",
           "Extra time in nanoseconds to wait for a late live stream, on top of the "
-          "upstream latency, before recording it as silent", 0, G_MAXUINT64, DEFAULT_LATENCY,
+          "upstream latency, before writing past it and recording it as silent", 0,
+          G_MAXUINT64, DEFAULT_LATENCY,
           (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
@@ -1158,6 +1159,7 @@ gst_token_sink_init (GstTokenSink * self)
 
   self->mux = GST_ELEMENT (g_object_new (GST_TYPE_TOKEN_SINK_MUX, "name", "mux", NULL));
   self->writer = GST_ELEMENT (g_object_new (GST_TYPE_TOKEN_SINK_WRITER, "name", "writer", NULL));
+  g_object_set (self->mux, "latency", (guint64) DEFAULT_LATENCY, NULL);
   gst_bin_add_many (GST_BIN (self), self->mux, self->writer, NULL);
   gst_element_link (self->mux, self->writer);
 }

@@ -45,7 +45,8 @@ class Source:
 
     def token(self, frame, channel, book=0):
         """Deterministic token value within the vocabulary, scattered like real codes."""
-        return (self.stream * 1009 + frame * 7919 + channel * 131 + book * 17) % self.vocabulary
+        key = self.stream * 1009 + frame * 7919 + channel * 131 + book * 17
+        return ((key * 2654435761) >> 7) % self.vocabulary
 
     def frame_pts(self, frame):
         return frame * Gst.SECOND // self.fps
@@ -142,11 +143,15 @@ def running_time(pipeline):
     return clock.get_time() - pipeline.get_base_time()
 
 
-def push_live(pipeline, src, stop_after_ns, stop_event, send_eos=True):
+def push_live(pipeline, src, stop_after_ns, stop_event, send_eos=True, events=()):
     """Pushes buffers in real time until stop_after_ns of running time (or
-    stop_event), then EOS unless send_eos is False (a device that just stops)."""
+    stop_event), then EOS unless send_eos is False (a device that just stops).
+    events lists (before_buffer_index, event)."""
+    pending = sorted(events, key=lambda e: e[0])
     first = 0
     while not stop_event.is_set():
+        while pending and pending[0][0] <= first // src.frames_per_buffer:
+            src.appsrc.send_event(pending.pop(0)[1])
         buf = src.buffer(first)
         end = buf.pts + buf.duration
         if buf.pts >= stop_after_ns:
@@ -159,16 +164,19 @@ def push_live(pipeline, src, stop_after_ns, stop_event, send_eos=True):
         src.appsrc.emit("end-of-stream")
 
 
-def start_live(pipeline, sources, plans):
-    """plans[i] = (stop_after_ns, send_eos). Returns (threads, stop_event)."""
+def start_live(pipeline, sources, plans, events=None):
+    """plans[i] = (stop_after_ns, send_eos); events[i] as for push_live.
+    Returns (threads, stop_event)."""
+    events = events or [()] * len(sources)
     pipeline.set_state(Gst.State.PLAYING)
     pipeline.get_state(5 * Gst.SECOND)
     while pipeline.get_clock() is None:
         time.sleep(0.01)
     send_tags(sources)
     stop = threading.Event()
-    threads = [threading.Thread(target=push_live, args=(pipeline, s, p[0], stop, p[1]), daemon=True)
-               for s, p in zip(sources, plans)]
+    threads = [threading.Thread(target=push_live, args=(pipeline, s, p[0], stop, p[1], e),
+                                daemon=True)
+               for s, p, e in zip(sources, plans, events)]
     for t in threads:
         t.start()
     return threads, stop
