@@ -40,7 +40,7 @@ class TorchTokenizer : public Tokenizer {
   void tokenize (const float *stft, const float *raw, int n, uint32_t *tokens) override
   {
     c10::InferenceMode guard;
-    const at::Tensor codes = model_.nearest_codes (encode (stft, raw, n));
+    const at::Tensor codes = model_.tokenize (input (stft, info_.bins, n), input (raw, 0, n));
     const int64_t *src = codes.data_ptr<int64_t> ();
     for (int64_t i = 0; i < codes.numel (); ++i)
       tokens[i] = static_cast<uint32_t> (src[i]);
@@ -49,7 +49,8 @@ class TorchTokenizer : public Tokenizer {
   std::vector<float> quantizer_input (const float *stft, const float *raw, int n) override
   {
     c10::InferenceMode guard;
-    const at::Tensor q = encode (stft, raw, n).contiguous ();
+    at::Tensor q;
+    model_.tokenize (input (stft, info_.bins, n), input (raw, 0, n), &q);
     return std::vector<float> (q.data_ptr<float> (), q.data_ptr<float> () + q.numel ());
   }
 
@@ -57,15 +58,15 @@ class TorchTokenizer : public Tokenizer {
   ModelInfo info_;
   tfm::TokenizerModel model_;
 
-  at::Tensor encode (const float *stft, const float *raw, int n) const
+  /* n x bins x T spectra (bins > 0) or n x window_samples signals, wrapped
+   * without copying; the model only reads them. */
+  at::Tensor input (const float *data, int bins, int n) const
   {
     if (n <= 0)
       throw ModelError ("tokenizer '" + info_.id + "': window count must be positive");
-    const int64_t T = info_.frames_per_window ();
-    /* from_blob never writes: the inputs are only read by the model. */
-    const at::Tensor s = at::from_blob (const_cast<float *> (stft), {n, info_.bins, T}, at::kFloat);
-    const at::Tensor r = at::from_blob (const_cast<float *> (raw), {n, info_.window_samples}, at::kFloat);
-    return model_.encode (s, r);
+    if (bins > 0)
+      return at::from_blob (const_cast<float *> (data), {n, bins, info_.frames_per_window ()}, at::kFloat);
+    return at::from_blob (const_cast<float *> (data), {n, info_.window_samples}, at::kFloat);
   }
 };
 
@@ -86,6 +87,9 @@ class TorchClassifier : public Classifier {
           std::to_string (frames) + " frames is outside 1.." + std::to_string (max_channels ()) + " x 1.." +
           std::to_string (max_frames ()));
     c10::InferenceMode guard;
+    /* One 305-token sequence: too small to gain from threads, and OpenMP
+     * barriers stall when the cores are busy elsewhere. */
+    tfm::SerialThreads serial;
     at::Tensor t = at::empty ({1, channels, frames}, at::kLong);
     int64_t *dst = t.data_ptr<int64_t> ();
     for (int64_t i = 0; i < t.numel (); ++i) {

@@ -6,9 +6,11 @@
  * that layout directly instead of transposing back and forth. */
 #include "tfm_torch.h"
 
+#include <ATen/Parallel.h>
 #include <ATen/TensorOperators.h>
 #include <ATen/core/grad_mode.h>
-#include <ATen/ops/addmm.h>
+#include <c10/core/InferenceMode.h>
+#include <ATen/ops/addcmul.h>
 #include <ATen/ops/arange.h>
 #include <ATen/ops/bmm.h>
 #include <ATen/ops/cat.h>
@@ -19,11 +21,15 @@
 #include <ATen/ops/layer_norm.h>
 #include <ATen/ops/linear.h>
 #include <ATen/ops/ones.h>
-#include <ATen/ops/var_mean.h>
 #include <ATen/ops/zeros.h>
 
+#include <dlfcn.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <exception>
+#include <thread>
 
 namespace neuro {
 namespace tfm {
@@ -61,16 +67,170 @@ add_norm (Weights &w, const std::string &name, int64_t channels)
   w.add (name + ".bias", at::zeros ({channels}, kFloat), true);
 }
 
-/* GroupNorm on a (B, L, C) tensor: statistics over (C/groups channels x L). */
+/* GroupNorm on a (B, L, C) tensor: statistics over (C/groups channels x L).
+ * A GroupNorm without affine is a LayerNorm over each group's values, so the
+ * group-major copy goes through ATen's fused LayerNorm (var_mean on this
+ * layout is ~10x slower); the per-channel affine is applied while copying
+ * back to the sequence-major layout. */
 at::Tensor
 group_norm_seq (const at::Tensor &x, int64_t groups, const at::Tensor &weight, const at::Tensor &bias)
 {
   const int64_t B = x.size (0), L = x.size (1), C = x.size (2), g = C / groups;
-  const at::Tensor xv = x.reshape ({B, L, groups, g});
-  auto stats = at::var_mean (xv, at::IntArrayRef{1, 3}, /*unbiased=*/false, /*keepdim=*/true);
-  const at::Tensor scale = (std::get<0> (stats) + kNormEps).rsqrt () * weight.view ({1, 1, groups, g});
-  const at::Tensor shift = bias.view ({1, 1, groups, g}) - std::get<1> (stats) * scale;
-  return (xv * scale + shift).view ({B, L, C});
+  const at::Tensor grouped = x.reshape ({B, L, groups, g}).permute ({0, 2, 1, 3}).reshape ({B, groups, L * g});
+  const at::Tensor normed = at::layer_norm (grouped, {L * g}, {}, {}, kNormEps)
+      .view ({B, groups, L, g}).permute ({0, 2, 1, 3}).reshape ({B, L, C});
+  return at::addcmul (bias, normed, weight);
+}
+
+using SgemmFn = int (*) (char, char, int64_t, int64_t, int64_t, float, const float *, int64_t, const float *,
+    int64_t, float, float *, int64_t);
+
+/* oneDNN's row-major sgemm, from the libdnnl that LibTorch already loads.
+ * Debian's OpenBLAS 0.3.21 does not recognise recent Xeons and falls back to
+ * its SSE3 (Prescott) kernels, 4-5x slower than oneDNN's JIT kernels on the
+ * GEMM shapes of these models. Null when the library is absent. */
+SgemmFn
+onednn_sgemm ()
+{
+  static const SgemmFn fn = [] () -> SgemmFn {
+    void *lib = dlopen ("libdnnl.so.2", RTLD_NOW | RTLD_NOLOAD);
+    if (!lib)
+      lib = dlopen ("libdnnl.so.2", RTLD_NOW | RTLD_LOCAL);
+    return lib ? reinterpret_cast<SgemmFn> (dlsym (lib, "dnnl_sgemm")) : nullptr;
+  }();
+  return fn;
+}
+
+bool
+records_gradients (std::initializer_list<at::Tensor> tensors)
+{
+  if (!at::GradMode::is_enabled ())
+    return false;
+  for (const at::Tensor &t : tensors)
+    if (t.defined () && t.requires_grad ())
+      return true;
+  return false;
+}
+
+/* alpha * (x W^T) + bias over the last axis of x: at::linear when autograd
+ * records, oneDNN otherwise (same maths, the fast kernels for inference). */
+at::Tensor
+dense (const at::Tensor &x, const at::Tensor &weight, const at::Tensor &bias, float alpha = 1.0f)
+{
+  const SgemmFn gemm = onednn_sgemm ();
+  if (!gemm || records_gradients ({x, weight, bias})) {
+    if (alpha == 1.0f)
+      return at::linear (x, weight, bias);
+    const at::Tensor y = at::linear (x, weight) * alpha;
+    return bias.defined () ? y + bias : y;
+  }
+  const int64_t K = x.size (-1), N = weight.size (0);
+  const at::Tensor a = x.contiguous (), w = weight.contiguous ();
+  const int64_t M = K ? a.numel () / K : 0;
+  std::vector<int64_t> shape (x.sizes ().begin (), x.sizes ().end ());
+  shape.back () = N;
+  at::Tensor y = at::empty (shape, x.options ());
+  /* The bias is pre-filled and accumulated by the GEMM (beta = 1), saving a
+   * pass over the output; bias + acc rounds like at::linear's addmm. */
+  if (bias.defined ())
+    y.copy_ (bias.expand (shape));
+  if (M > 0 && gemm ('N', 'T', M, N, K, alpha, a.data_ptr<float> (), K, w.data_ptr<float> (), K,
+      bias.defined () ? 1.0f : 0.0f, y.data_ptr<float> (), N) != 0)
+    throw ModelError ("oneDNN sgemm failed");
+  return y;
+}
+
+/* out = q (k^T v) for `count` sequences of n x d, heads of width e: one
+ * e x e context per head. E > 0 fixes the head width at compile time so the
+ * inner loops unroll into whole vector registers. */
+template <int E>
+inline __attribute__ ((always_inline)) void
+contract_impl (const float *Q, const float *K, const float *V, float *O, int64_t count, int64_t n, int64_t d,
+    int64_t e_runtime)
+{
+  const int64_t e = E > 0 ? E : e_runtime, heads = d / e;
+  std::vector<float> ctx (static_cast<size_t> (d * e));  /* heads x e x e */
+  float local[E > 0 ? E : 1];
+  std::vector<float> heap (E > 0 ? 0 : static_cast<size_t> (e));
+  float *acc = E > 0 ? local : heap.data ();
+  for (int64_t b = 0; b < count; ++b) {
+    const int64_t base = b * n * d;
+    std::fill (ctx.begin (), ctx.end (), 0.0f);
+    for (int64_t p = 0; p < n; ++p)
+      for (int64_t c = 0; c < d; ++c) {
+        const float kv = K[base + p * d + c];
+        const float *vrow = V + base + p * d + (c / e) * e;
+        float *crow = ctx.data () + c * e;
+        for (int64_t c2 = 0; c2 < e; ++c2)
+          crow[c2] += kv * vrow[c2];
+      }
+    for (int64_t p = 0; p < n; ++p)
+      for (int64_t h = 0; h < heads; ++h) {
+        const float *qrow = Q + base + p * d + h * e;
+        std::fill (acc, acc + e, 0.0f);
+        for (int64_t c = 0; c < e; ++c) {
+          const float *crow = ctx.data () + (h * e + c) * e;
+          for (int64_t c2 = 0; c2 < e; ++c2)
+            acc[c2] += qrow[c] * crow[c2];
+        }
+        std::copy (acc, acc + e, O + base + p * d + h * e);
+      }
+  }
+}
+
+/* Cloned for AVX2+FMA (dispatched at load time): the compiler baseline of
+ * the project is plain x86-64. */
+__attribute__ ((target_clones ("arch=haswell", "default"))) void
+contract_sequences (const float *Q, const float *K, const float *V, float *O, int64_t count, int64_t n, int64_t d,
+    int64_t e)
+{
+  if (e == 8)
+    contract_impl<8> (Q, K, V, O, count, n, d, e);
+  else
+    contract_impl<0> (Q, K, V, O, count, n, d, e);
+}
+
+/* Index of the smallest (x2 + cross[j]) + e2[j] (first on ties), for the
+ * nearest-code search; see TokenizerModel::nearest_codes. */
+__attribute__ ((target_clones ("arch=haswell", "default"))) int64_t
+nearest_in_row (float x2, const float *cross, const float *e2, int64_t K)
+{
+  float best = (x2 + cross[0]) + e2[0];
+  int64_t arg = 0;
+  for (int64_t j = 1; j < K; ++j) {
+    const float v = (x2 + cross[j]) + e2[j];
+    if (v < best) {
+      best = v;
+      arg = j;
+    }
+  }
+  return arg;
+}
+
+/* Linear attention contraction per sequence and head: out = q (k^T v).
+ * q, k, v: (B, n, d), head j = channels [j*e, (j+1)*e). Without autograd a
+ * direct loop (e x e context per head); with autograd two bmm over (d x d)
+ * contexts masked to their head blocks (exact zeros elsewhere, so the same
+ * values). ATen's bmm runs one small GEMM per sequence, which costs more
+ * than the arithmetic here. */
+at::Tensor
+attention_contraction (const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, int64_t heads)
+{
+  const int64_t B = q.size (0), n = q.size (1), d = q.size (2), e = d / heads;
+  if (records_gradients ({q, k, v})) {
+    at::Tensor mask = at::zeros ({d, d}, kFloat);
+    for (int64_t h = 0; h < heads; ++h)
+      mask.narrow (0, h * e, e).narrow (1, h * e, e).fill_ (1.0);
+    return at::bmm (q, at::bmm (k.transpose (1, 2), v) * mask);
+  }
+  const at::Tensor qc = q.contiguous (), kc = k.contiguous (), vc = v.contiguous ();
+  at::Tensor out = at::empty ({B, n, d}, q.options ());
+  const float *Q = qc.data_ptr<float> (), *K = kc.data_ptr<float> (), *V = vc.data_ptr<float> ();
+  float *O = out.data_ptr<float> ();
+  at::parallel_for (0, B, 16, [&] (int64_t b0, int64_t b1) {
+    contract_sequences (Q + b0 * n * d, K + b0 * n * d, V + b0 * n * d, O + b0 * n * d, b1 - b0, n, d, e);
+  });
+  return out;
 }
 
 at::Tensor
@@ -84,49 +244,33 @@ at::Tensor
 pointwise (const at::Tensor &x, const Weights &w, const std::string &conv)
 {
   const at::Tensor &weight = w[conv + ".weight"];
-  return at::linear (x, weight.view ({weight.size (0), weight.size (1)}), w[conv + ".bias"]);
-}
-
-/* Block-diagonal 0/1 mask keeping each head's (e x e) block of a (d x d)
- * matrix: lets one (d x d) k^T v product per sequence replace a per-head
- * loop or a head-major copy. Off-block entries are exact zeros, so the
- * result equals the per-head computation. */
-at::Tensor
-head_mask (int64_t d, int64_t heads)
-{
-  const int64_t e = d / heads;
-  at::Tensor m = at::zeros ({d, d}, kFloat);
-  for (int64_t h = 0; h < heads; ++h)
-    m.narrow (0, h * e, e).narrow (1, h * e, e).fill_ (1.0);
-  return m;
+  return dense (x, weight.view ({weight.size (0), weight.size (1)}), w[conv + ".bias"]);
 }
 
 at::Tensor
-linear_attention (const Weights &w, const std::string &p, int heads, const at::Tensor &a, const at::Tensor &mask)
+linear_attention (const Weights &w, const std::string &p, int heads, const at::Tensor &a)
 {
   const int64_t B = a.size (0), n = a.size (1), d = a.size (2), e = d / heads;
-  const at::Tensor wqkv = at::cat ({w[p + ".to_q.weight"], w[p + ".to_k.weight"], w[p + ".to_v.weight"]}, 0);
-  const at::Tensor qkv = at::linear (a, wqkv);
+  const at::Tensor none;
   /* q: softmax over each head's features, then the head-width scale. */
-  const at::Tensor q = qkv.narrow (2, 0, d).reshape ({B, n, heads, e}).softmax (-1).mul (std::pow (e, -0.5)).view ({B, n, d});
+  const at::Tensor q = dense (a, w[p + ".to_q.weight"], none).view ({B, n, heads, e}).softmax (-1).mul (std::pow (e, -0.5)).view ({B, n, d});
   /* k: softmax over the sequence, per feature (heads do not matter here). */
-  const at::Tensor k = qkv.narrow (2, d, d).softmax (1);
-  const at::Tensor v = qkv.narrow (2, 2 * d, d);
-  const at::Tensor ctx = at::bmm (k.transpose (1, 2), v) * mask;
-  return at::linear (at::bmm (q, ctx), w[p + ".to_out.weight"], w[p + ".to_out.bias"]);
+  const at::Tensor k = dense (a, w[p + ".to_k.weight"], none).softmax (1);
+  const at::Tensor v = dense (a, w[p + ".to_v.weight"], none);
+  return dense (attention_contraction (q, k, v, heads), w[p + ".to_out.weight"], w[p + ".to_out.bias"]);
 }
 
 at::Tensor
-lat_block (const Weights &w, const std::string &p, int heads, const at::Tensor &x, const at::Tensor &mask, bool training)
+lat_block (const Weights &w, const std::string &p, int heads, const at::Tensor &x, bool training)
 {
   const int64_t d = x.size (2);
   const at::Tensor a = at::layer_norm (x, {d}, w[p + ".0.norm.weight"], w[p + ".0.norm.bias"], kNormEps);
-  const at::Tensor y = at::dropout (linear_attention (w, p + ".0.fn", heads, a, mask), kAttnDropout, training);
+  const at::Tensor y = at::dropout (linear_attention (w, p + ".0.fn", heads, a), kAttnDropout, training);
   const at::Tensor x1 = x + y;
   const at::Tensor b = at::layer_norm (x1, {d}, w[p + ".1.norm.weight"], w[p + ".1.norm.bias"], kNormEps);
   const std::string ff = p + ".1.fn.fn";
-  const at::Tensor hidden = at::gelu (at::linear (b, w[ff + ".w1.weight"], w[ff + ".w1.bias"]));
-  return x1 + at::linear (hidden, w[ff + ".w2.weight"], w[ff + ".w2.bias"]);
+  const at::Tensor hidden = at::gelu (dense (b, w[ff + ".w1.weight"], w[ff + ".w1.bias"]));
+  return x1 + dense (hidden, w[ff + ".w2.weight"], w[ff + ".w2.bias"]);
 }
 
 std::string
@@ -150,6 +294,18 @@ put_int (std::map<std::string, std::string> &m, const char *key, int v)
 }
 
 }  // namespace
+
+/* ---- threads ---------------------------------------------------------- */
+
+SerialThreads::SerialThreads () : previous_ (at::get_num_threads ())
+{
+  at::set_num_threads (1);
+}
+
+SerialThreads::~SerialThreads ()
+{
+  at::set_num_threads (previous_);
+}
 
 /* ---- configs ---------------------------------------------------------- */
 
@@ -340,10 +496,9 @@ add_lat_stack (Weights &w, const std::string &prefix, int depth, int emb)
 at::Tensor
 lat_stack (const Weights &w, const std::string &prefix, int depth, int heads, const at::Tensor &x, bool training)
 {
-  const at::Tensor mask = head_mask (x.size (2), heads);
   at::Tensor h = x;
   for (int i = 0; i < depth; ++i)
-    h = lat_block (w, block_prefix (prefix, i), heads, h, mask, training);
+    h = lat_block (w, block_prefix (prefix, i), heads, h, training);
   return h;
 }
 
@@ -409,7 +564,7 @@ TokenizerModel::frequency_features (const at::Tensor &stft) const
   const int64_t groups = c.emb / 4, A = c.agg_channels (), P2 = c.agg_positions ();
   /* Each (window, frame) spectrum cut into P patches of p bins. */
   at::Tensor x = stft.transpose (1, 2).narrow (2, 0, P * p).reshape ({N * T, P, p});
-  x = at::linear (x, w["freq_patch_embedding.0.weight"].view ({c.emb, p}), w["freq_patch_embedding.0.bias"]);
+  x = dense (x, w["freq_patch_embedding.0.weight"].view ({c.emb, p}), w["freq_patch_embedding.0.bias"]);
   x = gelu_group_norm (x, groups, w, "freq_patch_embedding.2");
   x = gelu_group_norm (pointwise (x, w, "freq_patch_embedding.3"), groups, w, "freq_patch_embedding.5");
   x = gelu_group_norm (pointwise (x, w, "freq_patch_embedding.6"), groups, w, "freq_patch_embedding.8");
@@ -420,7 +575,7 @@ TokenizerModel::frequency_features (const at::Tensor &stft) const
   const at::Tensor weight = at::cat ({patch_weight (w["freq_patch_embedding_2.0.weight"]),
       patch_weight (w["freq_patch_embedding_2_atten.0.weight"])}, 0);
   const at::Tensor bias = at::cat ({w["freq_patch_embedding_2.0.bias"], w["freq_patch_embedding_2_atten.0.bias"]}, 0);
-  const at::Tensor both = at::linear (groups_of_patches, weight, bias);
+  const at::Tensor both = dense (groups_of_patches, weight, bias);
   const at::Tensor u = both.narrow (2, 0, A) * both.narrow (2, A, A).sigmoid ();
   return u.transpose (1, 2).reshape ({N, T, A * P2});
 }
@@ -433,20 +588,28 @@ TokenizerModel::temporal_features (const at::Tensor &raw) const
   const int64_t groups = c.emb / 4;
   /* Conv1d(1 -> emb, kernel, stride) as a product over the framed signal. */
   at::Tensor x = raw.unfold (1, c.kernel, c.stride);
-  x = at::linear (x, w["temporal_patch_embedding.0.weight"].view ({c.emb, c.kernel}), w["temporal_patch_embedding.0.bias"]);
+  x = dense (x, w["temporal_patch_embedding.0.weight"].view ({c.emb, c.kernel}), w["temporal_patch_embedding.0.bias"]);
   x = gelu_group_norm (x, groups, w, "temporal_patch_embedding.2");
   x = gelu_group_norm (pointwise (x, w, "temporal_patch_embedding.3"), groups, w, "temporal_patch_embedding.5");
   return gelu_group_norm (pointwise (x, w, "temporal_patch_embedding.6"), groups, w, "temporal_patch_embedding.8");
+}
+
+void
+TokenizerModel::check_inputs (const at::Tensor &stft, const at::Tensor &raw) const
+{
+  const TokenizerConfig &c = config_;
+  if (stft.dim () != 3 || raw.dim () != 2 || stft.size (0) != raw.size (0) || stft.size (1) < c.bins ||
+      raw.size (1) < c.kernel || stft.size (2) != (raw.size (1) - c.kernel) / c.stride + 1 ||
+      stft.scalar_type () != at::kFloat || raw.scalar_type () != at::kFloat)
+    fail ("tokenizer", "stft must be float (N, " + std::to_string (c.bins) + ", T) and raw float (N, (T-1)*" +
+        std::to_string (c.stride) + "+" + std::to_string (c.kernel) + ")");
 }
 
 at::Tensor
 TokenizerModel::encode (const at::Tensor &stft, const at::Tensor &raw) const
 {
   const TokenizerConfig &c = config_;
-  if (stft.dim () != 3 || raw.dim () != 2 || stft.size (0) != raw.size (0) || stft.size (1) < c.bins ||
-      raw.size (1) < c.kernel || stft.size (2) != (raw.size (1) - c.kernel) / c.stride + 1)
-    fail ("tokenizer", "stft must be (N, " + std::to_string (c.bins) + ", T) and raw (N, (T-1)*" +
-        std::to_string (c.stride) + "+" + std::to_string (c.kernel) + ")");
+  check_inputs (stft, raw);
   const at::Tensor x = at::cat ({frequency_features (stft), temporal_features (raw)}, 2);
   const at::Tensor h = lat_stack (weights_, "trans_temporal_encoder.transformer", c.temporal_depth, c.heads, x, training_);
   return h / h.norm (2, {-1}, true).clamp_min (1e-12);
@@ -459,18 +622,75 @@ TokenizerModel::nearest_codes (const at::Tensor &quant_in) const
   constexpr int64_t kRows = 512;
   at::NoGradGuard no_grad;
   const at::Tensor &E = weights_["quantizer.embedding.weight"];
-  const at::Tensor flat = quant_in.detach ().reshape ({-1, config_.emb});
-  const at::Tensor e2 = E.pow (2).sum (1);
-  const at::Tensor Et = E.t ();
-  at::Tensor indices = at::empty ({flat.size (0)}, kLong);
-  for (int64_t s = 0; s < flat.size (0); s += kRows) {
-    const at::Tensor xc = flat.narrow (0, s, std::min (kRows, flat.size (0) - s));
-    /* (|x|^2 - 2 x.E) + |E|^2, in that order, as the reference. */
-    at::Tensor dist = at::addmm (xc.pow (2).sum (1, true), xc, Et, 1.0, -2.0);
-    dist.add_ (e2);
-    indices.narrow (0, s, xc.size (0)).copy_ (dist.argmin (1));
+  const at::Tensor flat = quant_in.detach ().reshape ({-1, config_.emb}).contiguous ();
+  const at::Tensor e2 = E.detach ().pow (2).sum (1).contiguous ();
+  const at::Tensor x2 = flat.pow (2).sum (1).contiguous ();
+  const int64_t rows = flat.size (0), K = E.size (0);
+  at::Tensor indices = at::empty ({rows}, kLong);
+  int64_t *out = indices.data_ptr<int64_t> ();
+  const float *ee = e2.data_ptr<float> (), *xx = x2.data_ptr<float> ();
+  for (int64_t s = 0; s < rows; s += kRows) {
+    const int64_t m = std::min (kRows, rows - s);
+    const at::Tensor cross = dense (flat.narrow (0, s, m), E.detach (), at::Tensor (), -2.0f).contiguous ();
+    const float *d = cross.data_ptr<float> ();
+    /* (|x|^2 - 2 x.E) + |E|^2 in float32, in that order as the reference
+     * (x2 + (-2 x.E) rounds exactly like x2 - 2 x.E); strict < keeps the
+     * lowest index on ties. One pass, no distance matrix written back. */
+    for (int64_t r = 0; r < m; ++r)
+      out[s + r] = nearest_in_row (xx[s + r], d + r * K, ee, K);
   }
   return indices.view ({quant_in.size (0), quant_in.size (1)});
+}
+
+at::Tensor
+TokenizerModel::tokenize (const at::Tensor &stft, const at::Tensor &raw, at::Tensor *quant_in) const
+{
+  /* Windows per chunk: keeps the per-chunk activations (~3 MB per tensor for
+   * 2x2x8) in cache. Windows never interact, so chunking changes no value. */
+  constexpr int64_t kChunk = 8;
+  check_inputs (stft, raw);
+  const int64_t N = stft.size (0), T = stft.size (2);
+  const int64_t chunks = (N + kChunk - 1) / kChunk;
+  at::Tensor tokens = at::empty ({N, T}, kLong);
+  at::Tensor q = quant_in ? at::empty ({N, T, config_.emb}, kFloat) : at::Tensor ();
+  auto run_chunk = [&] (int64_t chunk) {
+    const int64_t s = chunk * kChunk, m = std::min (kChunk, N - s);
+    const at::Tensor qi = encode (stft.narrow (0, s, m), raw.narrow (0, s, m));
+    tokens.narrow (0, s, m).copy_ (nearest_codes (qi));
+    if (quant_in)
+      q.narrow (0, s, m).copy_ (qi);
+  };
+  /* Whole chunks go to separate single-threaded workers: one join per batch
+   * instead of one OpenMP barrier per op, which stalls badly whenever the
+   * cores are shared with other processes. */
+  const int workers = static_cast<int> (std::min<int64_t> (at::get_num_threads (), chunks));
+  SerialThreads serial;
+  std::vector<std::thread> pool;
+  std::vector<std::exception_ptr> errors (static_cast<size_t> (workers));
+  for (int w = 0; w < workers; ++w) {
+    auto job = [&, w] () {
+      try {
+        SerialThreads worker_serial;
+        c10::InferenceMode guard;
+        for (int64_t c = w; c < chunks; c += workers)
+          run_chunk (c);
+      } catch (...) {
+        errors[static_cast<size_t> (w)] = std::current_exception ();
+      }
+    };
+    if (w + 1 < workers)
+      pool.emplace_back (job);
+    else
+      job ();
+  }
+  for (auto &t : pool)
+    t.join ();
+  for (const auto &e : errors)
+    if (e)
+      std::rethrow_exception (e);
+  if (quant_in)
+    *quant_in = q;
+  return tokens;
 }
 
 VQResult
@@ -508,7 +728,7 @@ TokenizerModel::decode (const at::Tensor &quant) const
 {
   const Weights &w = weights_;
   const at::Tensor h = lat_stack (w, "trans_decoder.transformer", config_.decoder_depth, config_.heads, quant, training_);
-  const at::Tensor y = at::linear (at::linear (h, w["decoder.0.weight"], w["decoder.0.bias"]).tanh (),
+  const at::Tensor y = dense (dense (h, w["decoder.0.weight"], w["decoder.0.bias"]).tanh (),
       w["decoder.2.weight"], w["decoder.2.bias"]);
   return y.permute ({0, 2, 1});
 }
@@ -586,7 +806,7 @@ ClassifierModel::sequence (const at::Tensor &tokens) const
 at::Tensor
 ClassifierModel::head (const at::Tensor &x) const
 {
-  return at::linear (x, weights_["classification_head.weight"], weights_["classification_head.bias"]);
+  return dense (x, weights_["classification_head.weight"], weights_["classification_head.bias"]);
 }
 
 at::Tensor

@@ -44,6 +44,23 @@
 namespace neuro {
 namespace tfm {
 
+/* Runs LibTorch ops of the current thread single-threaded while alive and
+ * restores the previous count afterwards. Small ops split over OpenMP
+ * threads stall at every barrier when the cores are shared with other
+ * processes, so inference parallelises whole chunks of windows instead.
+ * (get_num_threads() first completes LibTorch's lazy per-thread set-up,
+ * which would otherwise overwrite the setting later.) */
+class SerialThreads {
+ public:
+  SerialThreads ();
+  ~SerialThreads ();
+  SerialThreads (const SerialThreads &) = delete;
+  SerialThreads &operator= (const SerialThreads &) = delete;
+
+ private:
+  int previous_;
+};
+
 /* Hyper-parameters of TFM_VQVAE2_deep. Defaults: the authors' 2x2x8. */
 struct TokenizerConfig {
   int emb = 64;             /* metadata "embedding-size" */
@@ -146,6 +163,9 @@ class TokenizerModel {
 
   /* stft (N, bins, T) magnitudes, raw (N, (T-1)*stride + kernel) samples. */
   at::Tensor encode (const at::Tensor &stft, const at::Tensor &raw) const;
+  /* Inference: encode + nearest codes -> (N, T) int64, windows processed in
+   * chunks spread over the LibTorch threads; optionally also quant_in. */
+  at::Tensor tokenize (const at::Tensor &stft, const at::Tensor &raw, at::Tensor *quant_in = nullptr) const;
   /* Nearest codes, dist = |x|^2 - 2 x.E + |E|^2 in float32, ties -> lowest. */
   at::Tensor nearest_codes (const at::Tensor &quant_in) const;
   /* Nearest codes plus losses; in training mode also the EMA update. */
@@ -161,6 +181,7 @@ class TokenizerModel {
   Weights weights_;
   bool training_ = false;
 
+  void check_inputs (const at::Tensor &stft, const at::Tensor &raw) const;
   at::Tensor frequency_features (const at::Tensor &stft) const;
   at::Tensor temporal_features (const at::Tensor &raw) const;
 };
