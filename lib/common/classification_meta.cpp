@@ -1,12 +1,20 @@
 #include "classification_meta.h"
 
+/* This static library is linked into the plugin and into tests and tools
+ * that load the plugin, so the registrations below may already have been made
+ * by another copy of this code in the same process: reuse them. */
+#define META_API_NAME "LbmClassificationMetaAPI"
+#define META_IMPL_NAME "LbmClassificationMeta"
+
 GType
 lbm_classification_meta_api_get_type (void)
 {
   static GType type = 0;
   static const gchar *tags[] = { NULL };  /* independent of memory, layout and format */
   if (g_once_init_enter (&type)) {
-    GType t = gst_meta_api_type_register ("LbmClassificationMetaAPI", tags);
+    GType t = g_type_from_name (META_API_NAME);
+    if (!t)
+      t = gst_meta_api_type_register (META_API_NAME, tags);
     g_once_init_leave (&type, t);
   }
   return type;
@@ -84,10 +92,11 @@ lbm_classification_meta_get_info (void)
 {
   static const GstMetaInfo *info = NULL;
   if (g_once_init_enter ((GstMetaInfo **) & info)) {
-    const GstMetaInfo *mi = gst_meta_register (LBM_CLASSIFICATION_META_API_TYPE,
-        "LbmClassificationMeta", sizeof (LbmClassificationMeta),
-        lbm_classification_meta_init, lbm_classification_meta_free,
-        lbm_classification_meta_transform);
+    const GstMetaInfo *mi = gst_meta_get_info (META_IMPL_NAME);
+    if (!mi)
+      mi = gst_meta_register (LBM_CLASSIFICATION_META_API_TYPE, META_IMPL_NAME,
+          sizeof (LbmClassificationMeta), lbm_classification_meta_init,
+          lbm_classification_meta_free, lbm_classification_meta_transform);
     g_once_init_leave ((GstMetaInfo **) & info, (GstMetaInfo *) mi);
   }
   return info;
