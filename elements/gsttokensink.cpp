@@ -36,8 +36,9 @@
  * gst-launch-1.0 eegsrc num-buffers=200 ! stft ! tfmtokenize ! lbmclassify ! tokensink location=rec.jsonl
  * ]| Tokenizes 20 s of synthetic EEG and records tokens and classifications.
  * |[
- * gst-launch-1.0 eegsrc is-live=true ! stft ! tfmtokenize ! tokensink name=rec location=rec.jsonl overwrite=true \
- *     audiotestsrc is-live=true ! audioresample ! stft ! tfmtokenize modality=audio ! rec.
+ * gst-launch-1.0 -e tokensink name=rec location=live.jsonl overwrite=true \
+ *     eegsrc is-live=true ! stft ! tfmtokenize ! queue ! rec.sink_0 \
+ *     audiotestsrc is-live=true ! audioresample ! stft ! tfmtokenize modality=audio ! queue ! rec.sink_1
  * ]| Records a live EEG stream and a live audio stream into one file; if one
  * of them stops delivering, the other goes on being recorded and the silence
  * shows as gap records.
