@@ -297,10 +297,13 @@ gst_eeg_src_do_seek (GstBaseSrc * bsrc, GstSegment * segment)
     return FALSE;
   const gint64 frame = (gint64) gst_util_uint64_scale_int_ceil (segment->position,
       src->rate, GST_SECOND);
+  GST_OBJECT_LOCK (self);
+  const bool loop = self->loop;
+  GST_OBJECT_UNLOCK (self);
   src->next_frame = frame;
   if (src->file) {
     const gint64 total = src->file->total_frames ();
-    src->loop_base = self->loop && total > 0 ? frame - frame % total : 0;
+    src->loop_base = loop && total > 0 ? frame - frame % total : 0;
     src->file->seek (frame - src->loop_base);
     src->next_annotation = annotation_index_at (*src, frame - src->loop_base);
   }
@@ -378,7 +381,7 @@ send_annotations (GstEegSrc * self, EegSource & src, GstClockTime end)
   for (; src.next_annotation < src.annotations.size (); src.next_annotation++) {
     const neuro::EegAnnotation &a = src.annotations[src.next_annotation];
     neuro::Annotation ev;
-    ev.pts = base + (GstClockTime) (a.onset * GST_SECOND + 0.5);
+    ev.pts = base + (GstClockTime) (std::max (0.0, a.onset) * GST_SECOND + 0.5);
     if (ev.pts >= end)
       break;
     ev.duration = a.duration < 0 ? GST_CLOCK_TIME_NONE :
@@ -394,10 +397,10 @@ send_annotations (GstEegSrc * self, EegSource & src, GstClockTime end)
 
 /* Reads up to n frames from the file, starting the next pass when looping. */
 static size_t
-read_file_frames (GstEegSrc * self, EegSource & src, size_t n, std::vector<float> & data)
+read_file_frames (EegSource & src, size_t n, bool loop, std::vector<float> & data)
 {
   size_t got = src.file->read (n, data);
-  if (got == 0 && self->loop && src.file->total_frames () > 0) {
+  if (got == 0 && loop && src.file->total_frames () > 0) {
     src.loop_base = src.next_frame;
     src.next_annotation = 0;
     src.file->seek (0);
@@ -439,6 +442,7 @@ gst_eeg_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
   GST_OBJECT_LOCK (self);
   const size_t want = MIN ((size_t) self->samples_per_buffer, frames_left_in_segment (self, src));
   const bool eyes_closed = self->eyes == GST_EEG_SRC_EYES_CLOSED;
+  const bool loop = self->loop;
   GST_OBJECT_UNLOCK (self);
   if (want == 0)
     return GST_FLOW_EOS;
@@ -450,7 +454,7 @@ gst_eeg_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
   size_t got = want;
   try {
     if (src.file)
-      got = read_file_frames (self, src, want, data);
+      got = read_file_frames (src, want, loop, data);
     else
       src.synthetic->generate (want, eyes_closed, data);
   } catch (const std::runtime_error & e) {
@@ -591,8 +595,8 @@ install_properties (GObjectClass * gobject_class)
           (GParamFlags) (rw | GST_PARAM_MUTABLE_PLAYING | GST_PARAM_CONTROLLABLE)));
   g_object_class_install_property (gobject_class, PROP_NUM_CHANNELS,
       g_param_spec_int ("num-channels", "Number of channels",
-          "Channels of the synthetic EEG when 'channels' is empty: 19 = the 10-20 system, up "
-          "to 64 further 10-10 sites, then E65, E66, ...", 1, MAX_CHANNELS,
+          "Channels of the synthetic EEG when 'channels' is empty: the 19 10-20 sites first, "
+          "then 10-10 sites up to 64, then E65, E66, ...", 1, MAX_CHANNELS,
           DEFAULT_NUM_CHANNELS, ready));
   g_object_class_install_property (gobject_class, PROP_EXPOSE_IDENTIFICATION,
       g_param_spec_boolean ("expose-identification", "Expose identification",
