@@ -1,5 +1,9 @@
 #include "checkpoint.h"
 
+#include <ATen/Parallel.h>
+
+#include <dlfcn.h>
+
 #include <cstdio>
 #include <random>
 #include <stdexcept>
@@ -76,6 +80,17 @@ set_learning_rate (torch::optim::Optimizer &opt, double lr)
 {
   for (auto &group : opt.param_groups ())
     static_cast<torch::optim::AdamWOptions &> (group.options ()).lr (lr);
+}
+
+void
+pin_threads (int threads)
+{
+  at::set_num_threads (threads);
+  /* Looked up at run time so that a LibTorch built on another BLAS still
+   * links; OpenBLAS reads OPENBLAS_NUM_THREADS before main(), too early for us. */
+  using SetThreads = void (*) (int);
+  if (auto set_blas = reinterpret_cast<SetThreads> (dlsym (RTLD_DEFAULT, "openblas_set_num_threads")))
+    set_blas (1);
 }
 
 std::vector<int64_t>

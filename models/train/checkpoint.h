@@ -1,5 +1,6 @@
-/* Resumable training state (weights, optimiser moments, step) in one LibTorch
- * archive. Only for the tool's LibTorch units: it includes LibTorch. */
+/* Reproducibility helpers of the training loops: resumable training state
+ * (weights, optimiser moments, step) in one LibTorch archive, thread pinning,
+ * deterministic epoch order. Only for the tool's LibTorch units: it includes LibTorch. */
 #pragma once
 
 #include "tfm_torch.h"
@@ -22,6 +23,10 @@ long load_checkpoint (const std::string &path, tfm::Weights &weights, torch::opt
 
 /* Sets the learning rate of every parameter group of an AdamW optimiser. */
 void set_learning_rate (torch::optim::Optimizer &opt, double lr);
+
+/* Runs LibTorch's intra-op work on `threads` threads and BLAS on one: the
+ * OpenBLAS thread pool made two identical runs differ in the last bits. */
+void pin_threads (int threads);
 
 /* A deterministic permutation of 0..n-1 for one epoch of one seed. */
 std::vector<int64_t> epoch_order (size_t n, unsigned long seed, long epoch);

@@ -7,8 +7,6 @@
 #include "progress.h"
 #include "train.h"
 
-#include <ATen/Parallel.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <set>
@@ -194,7 +192,7 @@ std::vector<FoldResult>
 train_classifier (const ClassifierJob &job)
 {
   const Schedule &s = job.schedule;
-  at::set_num_threads (s.threads);
+  pin_threads (s.threads);
   const auto &windows = job.data.windows;
   if (windows.empty ())
     throw std::runtime_error ("no labelled windows: check the inputs and the label rules");

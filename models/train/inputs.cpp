@@ -229,6 +229,7 @@ parse_number (const std::string &s, double &v)
 
 struct Table {
   std::vector<std::string> names;
+  std::vector<bool> nominal;  /* ARFF {a,b} attributes: class labels, not signals */
   std::vector<std::vector<double>> columns;
 };
 
@@ -251,8 +252,10 @@ read_table (const std::string &path)
     if (arff && !arff_data) {
       std::string key = f[0];
       std::transform (key.begin (), key.end (), key.begin (), ::tolower);
-      if (key == "@attribute" && f.size () > 1)
+      if (key == "@attribute" && f.size () > 2) {
         t.names.push_back (f[1]);
+        t.nominal.push_back (f[2][0] == '{');
+      }
       arff_data = key == "@data";
       continue;
     }
@@ -309,7 +312,9 @@ signal_columns (const Table &t, const InputOptions &opts, const std::string &pat
     return cols;
   for (size_t i = 0; i < t.names.size (); i++) {
     std::string n = t.names[i];
-    if (g_ascii_strcasecmp (n.c_str (), "time") == 0 || g_ascii_strcasecmp (n.c_str (), opts.label_column.c_str ()) == 0)
+    bool nominal = i < t.nominal.size () && t.nominal[i];
+    if (nominal || g_ascii_strcasecmp (n.c_str (), "time") == 0
+        || g_ascii_strcasecmp (n.c_str (), opts.label_column.c_str ()) == 0)
       continue;
     cols.push_back (static_cast<int> (i));
   }

@@ -7,8 +7,6 @@
 #include "progress.h"
 #include "train.h"
 
-#include <ATen/Parallel.h>
-
 #include <cmath>
 #include <cstdio>
 
@@ -76,6 +74,17 @@ keep_mask (int bins, int frames, int group)
   return fmask.view ({1, bins, 1}) * tkeep.view ({1, 1, frames});
 }
 
+/* Starts the decoder's output bias at the training set's mean spectrum, so
+ * the untrained decoder already predicts the average spectrum instead of
+ * spending thousands of AdamW steps walking the bias up to magnitudes of ~10-50
+ * (the authors could afford 100 epochs of TUH EEG; we cannot). */
+void
+init_decoder_bias (tfm::TokenizerModel &model, const torch::Tensor &stft)
+{
+  torch::NoGradGuard no_grad;
+  model.weights ()["decoder.2.bias"].copy_ (stft.mean (std::vector<int64_t>{0, 2}));
+}
+
 struct StepLoss {
   torch::Tensor total;
   double recon = 0, vq = 0;
@@ -124,10 +133,29 @@ restart_dead_codes (tfm::TokenizerModel &model, torch::Tensor &usage, const torc
   usage.zero_ ();
 }
 
+/* Mean loss over the first and the last tenth of the steps run: a smoothed
+ * "did training reduce the loss" that does not depend on one noisy batch. */
+struct LossTrend {
+  std::vector<double> losses;
+  double start () const { return mean (0, std::max<size_t> (1, losses.size () / 10)); }
+  double end () const { return mean (losses.size () - std::max<size_t> (1, losses.size () / 10), losses.size ()); }
+  double mean (size_t lo, size_t hi) const
+  {
+    double s = 0;
+    for (size_t i = lo; i < hi; i++)
+      s += losses[i];
+    return hi > lo ? s / (hi - lo) : 0.0;
+  }
+};
+
 std::map<std::string, std::string>
-metadata_of (const TokenizerJob &job, const TokenizerQuality &q, double seconds, long steps)
+metadata_of (const TokenizerJob &job, const TokenizerQuality &q, double seconds, long steps, const LossTrend &trend)
 {
   std::map<std::string, std::string> m = job.extra_metadata;
+  if (!trend.losses.empty ()) {
+    m["train-loss-start"] = std::to_string (trend.start ());
+    m["train-loss-end"] = std::to_string (trend.end ());
+  }
   const WindowSpec &w = job.windows;
   m["architecture"] = "tfm-tokenizer";
   m["modality"] = job.modality;
@@ -151,6 +179,7 @@ metadata_of (const TokenizerJob &job, const TokenizerQuality &q, double seconds,
   m["train-windows"] = std::to_string (job.train.size ());
   m["train-seconds"] = std::to_string (std::lround (seconds));
   m["train-mask"] = "freq groups 5 bins x 50%, time 50%, plus complement";
+  m["train-init"] = "authors' init, decoder.2.bias = mean training spectrum";
   m["train-dead-code-restart"] = job.restart_dead_codes ? "true" : "false";
   if (q.windows > 0) {
     m["eval-windows"] = std::to_string (q.windows);
@@ -233,7 +262,7 @@ TokenizerQuality
 train_tokenizer (const TokenizerJob &job)
 {
   const Schedule &s = job.schedule;
-  at::set_num_threads (s.threads);
+  pin_threads (s.threads);
   if (job.train.size () == 0)
     throw std::runtime_error ("no training windows: every input was skipped or shorter than one window");
   torch::manual_seed (s.seed);
@@ -246,6 +275,7 @@ train_tokenizer (const TokenizerJob &job)
   torch::optim::AdamW opt (model.weights ().parameters (),
       torch::optim::AdamWOptions (s.lr).weight_decay (s.weight_decay).betas ({s.beta1, s.beta2}));
   const std::string fp = fingerprint (job, n);
+  init_decoder_bias (model, data.stft);
   long step = s.resume.empty () ? 0 : load_checkpoint (s.resume, model.weights (), opt, fp);
   auto usage = torch::zeros ({job.codebook}, torch::kLong);
   Progress bar ("tokenizer", last, step);
@@ -253,6 +283,7 @@ train_tokenizer (const TokenizerJob &job)
   long order_epoch = -1;
   model.train (true);
   double loss = 0;
+  LossTrend trend;
   for (; step < last; step++) {
     long epoch = step / per_epoch, b = step % per_epoch;
     if (epoch != order_epoch)
@@ -269,6 +300,7 @@ train_tokenizer (const TokenizerJob &job)
     l.total.backward ();
     opt.step ();
     loss = l.recon + l.vq;
+    trend.losses.push_back (loss);
     if (job.restart_dead_codes) {
       torch::NoGradGuard no_grad;
       auto enc = model.encode (data.stft.index_select (0, idx), data.raw.index_select (0, idx));
@@ -281,10 +313,13 @@ train_tokenizer (const TokenizerJob &job)
       save_checkpoint (s.checkpoint, model.weights (), opt, step + 1, fp);
   }
   bar.finish ();
+  if (!trend.losses.empty ())
+    std::printf ("{\"loss-start\":%.6f,\"loss-end\":%.6f,\"steps\":%zu}\n", trend.start (), trend.end (),
+        trend.losses.size ());
   TokenizerQuality q = quality (model, job.heldout, job.train, s.seed);
   if (q.windows)
     print_quality (q);
-  model.save (job.output, metadata_of (job, q, bar.elapsed_seconds (), last));
+  model.save (job.output, metadata_of (job, q, bar.elapsed_seconds (), last, trend));
   std::fprintf (stderr, "wrote %s (final loss %.4f)\n", job.output.c_str (), loss);
   return q;
 }
