@@ -66,15 +66,13 @@ def case_setup(case, rng):
     raise SystemExit("unknown case " + case)
 
 
-def main(probe, case):
-    rng = np.random.default_rng(SEEDS[case])
-    cfg, weights, meta, signals = case_setup(case, rng)
+def check_tokenizer(probe, model, weights, cfg, signals, label):
+    """Runs the C++ tokenizer in `model` on q95-normalised `signals` and
+    compares it with the reference on `weights` (name -> array)."""
     raw = q95_normalise(signals).astype(np.float32)
     stft = ref.stft_magnitude(raw.astype(np.float64), cfg["kernel"], cfg["stride"], cfg["bins"]).astype(np.float32)
     n, T = raw.shape[0], stft.shape[2]
     with tempfile.TemporaryDirectory() as tmp:
-        model = os.path.join(tmp, "tokenizer.safetensors")
-        ref.write_safetensors(model, weights, dict(meta, architecture="tfm-tokenizer"))
         inp = os.path.join(tmp, "input.json")
         with open(inp, "w") as f:
             json.dump({"n": n, "stft": stft.reshape(-1).tolist(), "raw": raw.reshape(-1).tolist()}, f)
@@ -85,7 +83,7 @@ def main(probe, case):
     want = ref.tokenizer_quant_in(W, stft.astype(np.float64), raw.astype(np.float64), cfg)
     got = np.asarray(out["quant_in"]).reshape(n, T, cfg["emb"])
     err = float(np.max(np.abs(got - want)))
-    print("%s: %d windows x %d frames, max |quant_in error| = %.3g" % (case, n, T, err))
+    print("%s: %d windows x %d frames, max |quant_in error| = %.3g" % (label, n, T, err))
     assert err < QUANT_TOLERANCE, "quantiser input differs by %g" % err
 
     E = W["quantizer.embedding.weight"]
@@ -103,6 +101,15 @@ def main(probe, case):
     assert decided.sum() > 0.9 * len(x), "too many near-ties for a meaningful check"
     assert agree.all(), "tokens differ at frames %s" % np.nonzero(decided)[0][~agree]
     assert len(set(best.tolist())) > 1, "degenerate test: one code for every frame"
+
+
+def main(probe, case):
+    rng = np.random.default_rng(SEEDS[case])
+    cfg, weights, meta, signals = case_setup(case, rng)
+    with tempfile.TemporaryDirectory() as tmp:
+        model = os.path.join(tmp, "tokenizer.safetensors")
+        ref.write_safetensors(model, weights, dict(meta, architecture="tfm-tokenizer"))
+        check_tokenizer(probe, model, weights, cfg, signals, case)
 
 
 if __name__ == "__main__":
