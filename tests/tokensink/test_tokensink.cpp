@@ -372,6 +372,44 @@ GST_START_TEST (test_tags_and_events)
 }
 GST_END_TEST;
 
+/* An upstream GAP event becomes a gap record in its place; a pad requested
+ * by name is recorded under its number. */
+GST_START_TEST (test_gap_event_and_pad_name)
+{
+  const std::string path = temp_path ("gap.jsonl");
+  GstBus *bus;
+  GstElement *sink = make_sink (path, &bus);
+  GstHarness *h = gst_harness_new_with_element (sink, "sink_5", NULL);
+  const Input eeg5 { 5, 2, 2, 2, 1 };
+  gst_harness_set_src_caps_str (h, token_caps ("eeg", 2, 2).c_str ());
+  fail_unless_equals_int (gst_harness_push (h, token_buffer (eeg5, 0)), GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (h, gst_event_new_gap (GST_SECOND, GST_SECOND)));
+  fail_unless_equals_int (gst_harness_push (h, token_buffer (eeg5, 4)), GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  wait_eos (bus);
+  gst_harness_teardown (h);
+  release_sink (sink, bus);
+
+  std::vector<Json> r = read_records (path);
+  fail_unless_equals_int (r.size (), 8);
+  fail_unless (r[1]["type"] == "stream" && r[1]["stream"] == 5 && r[1]["pad"] == "sink_5");
+  const guint64 ms = GST_MSECOND;
+  const std::vector<std::pair<std::string, guint64>> want = {
+    {"tokens", 0}, {"tokens", 500 * ms}, {"gap", 1000 * ms}, {"tokens", 2000 * ms},
+    {"tokens", 2500 * ms}, {"end", 3000 * ms},
+  };
+  for (size_t i = 0; i < want.size (); i++) {
+    const Json &j = r[i + 2];
+    fail_unless (j["type"] == want[i].first, "line %d: %s", (int) i + 2, j.dump ().c_str ());
+    fail_unless_equals_uint64 (j["pts"].get<guint64> (), want[i].second);
+    fail_unless_equals_int (j["stream"].get<int> (), 5);
+  }
+  fail_unless_equals_uint64 (r[4]["duration"].get<guint64> (), GST_SECOND);
+  fail_unless (r[4]["cause"] == "upstream");
+  fail_unless_equals_int (r[7]["frames"].get<int> (), 4);
+}
+GST_END_TEST;
+
 /* overwrite=false (the default) never touches an existing file. */
 GST_START_TEST (test_existing_file_n)
 {
@@ -468,6 +506,7 @@ tokensink_suite (void)
   tcase_add_test (tc, test_three_rates_order);
   tcase_add_test (tc, test_header_stream_end_records);
   tcase_add_test (tc, test_tags_and_events);
+  tcase_add_test (tc, test_gap_event_and_pad_name);
   tcase_add_test (tc, test_existing_file_n);
   tcase_add_test (tc, test_unwritable_path_n);
   tcase_add_test (tc, test_no_location_n);
