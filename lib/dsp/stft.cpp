@@ -8,6 +8,10 @@
 #include <mutex>
 #include <stdexcept>
 
+#ifdef __SSE2__
+#include <xmmintrin.h>
+#endif
+
 namespace neuro {
 
 namespace {
@@ -204,42 +208,77 @@ Stft::push (const float *interleaved, size_t frames, std::vector<float> &out)
   return produced;
 }
 
+/* Copies the n_fft samples of every channel under a frame into channel-major
+ * rows, times `window` (nullptr: unwindowed): a transpose of the frame's
+ * n_fft × C interleaved block. 4×4 tiles keep loads and stores contiguous;
+ * the scalar loop handles the edges (and builds without SSE). */
+static void
+gather_channels (const float *start, int C, int N, const float *window, float *dst)
+{
+  int n0 = 0, c0 = 0;
+#ifdef __SSE2__
+  const int N4 = N & ~3, C4 = C & ~3;
+  for (int n = 0; n < N4; n += 4) {
+    const __m128 w = window ? _mm_loadu_ps (window + n) : _mm_set1_ps (1.0f);
+    for (int c = 0; c < C4; c += 4) {
+      __m128 r0 = _mm_loadu_ps (start + static_cast<size_t> (n) * C + c);
+      __m128 r1 = _mm_loadu_ps (start + static_cast<size_t> (n + 1) * C + c);
+      __m128 r2 = _mm_loadu_ps (start + static_cast<size_t> (n + 2) * C + c);
+      __m128 r3 = _mm_loadu_ps (start + static_cast<size_t> (n + 3) * C + c);
+      _MM_TRANSPOSE4_PS (r0, r1, r2, r3);
+      _mm_storeu_ps (dst + static_cast<size_t> (c) * N + n, _mm_mul_ps (r0, w));
+      _mm_storeu_ps (dst + static_cast<size_t> (c + 1) * N + n, _mm_mul_ps (r1, w));
+      _mm_storeu_ps (dst + static_cast<size_t> (c + 2) * N + n, _mm_mul_ps (r2, w));
+      _mm_storeu_ps (dst + static_cast<size_t> (c + 3) * N + n, _mm_mul_ps (r3, w));
+    }
+  }
+  n0 = N4;
+  c0 = C4;
+#endif
+  /* Remaining channels for every sample, then remaining samples for the rest. */
+  for (int n = 0; n < N; n++) {
+    const float *s = start + static_cast<size_t> (n) * C;
+    const float w = window ? window[n] : 1.0f;
+    for (int c = (n < n0 ? c0 : 0); c < C; c++)
+      dst[static_cast<size_t> (c) * N + n] = s[c] * w;
+  }
+}
+
+/* One loop per scaling, so each is a plain vectorisable loop. */
+static void
+scale_bins (const fftwf_complex *X, int B, StftScaling scaling, float spectrum_scale, float *d)
+{
+  switch (scaling) {
+    case StftScaling::Magnitude:
+      for (int k = 0; k < B; k++)
+        d[k] = std::sqrt (X[k][0] * X[k][0] + X[k][1] * X[k][1]);
+      break;
+    case StftScaling::Spectrum:
+      for (int k = 0; k < B; k++)
+        d[k] = std::sqrt (X[k][0] * X[k][0] + X[k][1] * X[k][1]) * spectrum_scale;
+      break;
+    case StftScaling::Power:
+      for (int k = 0; k < B; k++)
+        d[k] = X[k][0] * X[k][0] + X[k][1] * X[k][1];
+      break;
+    case StftScaling::Db:
+      for (int k = 0; k < B; k++)
+        d[k] = 10.0f * std::log10 (std::max (X[k][0] * X[k][0] + X[k][1] * X[k][1], kDbPowerFloor));
+      break;
+  }
+}
+
 void
 Stft::compute_frame (const float *start, float *dst)
 {
   const int C = cfg_.channels, N = cfg_.n_fft, B = cfg_.bins;
-  float *in = fft_->in;
-  for (int n = 0; n < N; n++) {
-    const float *s = start + static_cast<size_t> (n) * C;
-    const float w = window_[n];
-    for (int c = 0; c < C; c++)
-      in[static_cast<size_t> (c) * N + n] = s[c] * w;
-  }
+  gather_channels (start, C, N, window_.data (), fft_->in);
   fftwf_execute (fft_->plan);
-
-  const fftwf_complex *X = fft_->out;
-  for (int c = 0; c < C; c++) {
-    const fftwf_complex *Xc = X + static_cast<size_t> (c) * fft_->n_out;
-    float *d = dst + static_cast<size_t> (c) * B;
-    for (int k = 0; k < B; k++) {
-      const float p = Xc[k][0] * Xc[k][0] + Xc[k][1] * Xc[k][1];
-      switch (cfg_.scaling) {
-        case StftScaling::Magnitude: d[k] = std::sqrt (p); break;
-        case StftScaling::Spectrum: d[k] = std::sqrt (p) * spectrum_scale_; break;
-        case StftScaling::Power: d[k] = p; break;
-        case StftScaling::Db: d[k] = 10.0f * std::log10 (std::max (p, kDbPowerFloor)); break;
-      }
-    }
-  }
-
-  if (!cfg_.waveform)
-    return;
-  float *wave = dst + static_cast<size_t> (C) * B;
-  for (int n = 0; n < N; n++) {
-    const float *s = start + static_cast<size_t> (n) * C;
-    for (int c = 0; c < C; c++)
-      wave[static_cast<size_t> (c) * N + n] = s[c];
-  }
+  for (int c = 0; c < C; c++)
+    scale_bins (fft_->out + static_cast<size_t> (c) * fft_->n_out, B, cfg_.scaling, spectrum_scale_,
+        dst + static_cast<size_t> (c) * B);
+  if (cfg_.waveform)
+    gather_channels (start, C, N, nullptr, dst + static_cast<size_t> (C) * B);
 }
 
 std::vector<float>
