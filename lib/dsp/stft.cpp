@@ -235,12 +235,12 @@ gather_channels (const float *start, int C, int N, const float *window, float *d
   n0 = N4;
   c0 = C4;
 #endif
-  /* Remaining channels for every sample, then remaining samples for the rest. */
-  for (int n = 0; n < N; n++) {
-    const float *s = start + static_cast<size_t> (n) * C;
-    const float w = window ? window[n] : 1.0f;
-    for (int c = (n < n0 ? c0 : 0); c < C; c++)
-      dst[static_cast<size_t> (c) * N + n] = s[c] * w;
+  /* Edges, one channel row at a time: channels c0.. for the tiled samples,
+   * every channel for the samples n0.. (all of it for fewer than 4 channels). */
+  for (int c = 0; c < C; c++) {
+    float *d = dst + static_cast<size_t> (c) * N;
+    for (int n = (c < c0 ? n0 : 0); n < N; n++)
+      d[n] = start[static_cast<size_t> (n) * C + c] * (window ? window[n] : 1.0f);
   }
 }
 
