@@ -1,0 +1,93 @@
+/* lib/record: the JSON line formatting and the durable line file. */
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <string>
+
+#include <glib/gstdio.h>
+#include <gst/check/gstcheck.h>
+
+#include "jsonl.h"
+#include "linefile.h"
+
+using Json = nlohmann::json;
+
+GST_START_TEST (test_iso8601)
+{
+  fail_unless (neuro::iso8601_utc (0) == "1970-01-01T00:00:00.000000000Z");
+  /* checked with `date -u -d @1795461931` */
+  fail_unless (neuro::iso8601_utc (1795461931948188613LL) == "2026-11-23T19:25:31.948188613Z");
+  fail_unless (neuro::iso8601_utc (-1) == "1969-12-31T23:59:59.999999999Z");
+}
+GST_END_TEST;
+
+/* Every line is one JSON object ending in a newline; text is escaped and
+ * invalid UTF-8 replaced rather than failing. */
+GST_START_TEST (test_lines_escape)
+{
+  const std::string text = std::string ("a\"b\\c\n\t\x01 \xe9t\xc3\xa9");
+  std::string line = neuro::annotation_line (3, 5, GST_CLOCK_TIME_NONE, text);
+  fail_unless (line.back () == '\n');
+  fail_unless (line.find ('\n') == line.size () - 1, "raw newline inside the line");
+  Json j = Json::parse (line);
+  fail_unless (j["type"] == "annotation" && j["stream"] == 3 && j["pts"] == 5);
+  fail_unless (j["duration"].is_null ());
+  fail_unless (j["text"] == "a\"b\\c\n\t\x01 \xef\xbf\xbdt\xc3\xa9");
+
+  const guint32 tokens[] = { 1, 2, 3, 4, 5, 6 };
+  j = Json::parse (neuro::tokens_line (0, 10, 20, tokens, 3, 2));
+  fail_unless (j["tokens"] == Json::parse ("[[1,2],[3,4],[5,6]]"));
+  j = Json::parse (neuro::tokens_line (0, 10, 20, tokens, 6, 1));
+  fail_unless (j["tokens"] == Json::parse ("[1,2,3,4,5,6]"));
+  fail_unless (neuro::tokens_line (1, 2, 3, tokens, 1, 1) ==
+      "{\"type\":\"tokens\",\"stream\":1,\"pts\":2,\"duration\":3,\"tokens\":[1]}\n");
+}
+GST_END_TEST;
+
+GST_START_TEST (test_line_file)
+{
+  gchar *dir = g_dir_make_tmp ("linefile-XXXXXX", NULL);
+  const std::string path = std::string (dir) + "/f.jsonl";
+  {
+    neuro::LineFile f;
+    fail_unless_equals_int (f.open (path, false), 0);
+    fail_unless_equals_int (f.append ("one\n"), 0);
+    fail_unless_equals_int (f.sync_if_due (G_GINT64_CONSTANT (3600000000)), 0);
+    fail_unless_equals_int (f.append ("two\n"), 0);
+    fail_unless_equals_int (f.close (), 0);
+  }
+  neuro::LineFile again;
+  fail_unless_equals_int (again.open (path, false), EEXIST);
+  gchar *contents = NULL;
+  g_file_get_contents (path.c_str (), &contents, NULL, NULL);
+  fail_unless_equals_string (contents, "one\ntwo\n");
+  g_free (contents);
+  fail_unless_equals_int (again.open (path, true), 0);
+  fail_unless_equals_int (again.close (), 0);
+  g_file_get_contents (path.c_str (), &contents, NULL, NULL);
+  fail_unless_equals_string (contents, "");
+  g_free (contents);
+
+  neuro::LineFile full;
+  fail_unless_equals_int (full.open ("/dev/full", true), 0);
+  fail_unless_equals_int (full.append ("x\n"), ENOSPC);
+  fail_unless_equals_int (full.close (), 0);    /* a device: nothing to sync */
+  g_unlink (path.c_str ());
+  g_rmdir (dir);
+  g_free (dir);
+}
+GST_END_TEST;
+
+static Suite *
+record_lib_suite (void)
+{
+  Suite *s = suite_create ("record_lib");
+  TCase *tc = tcase_create ("general");
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_iso8601);
+  tcase_add_test (tc, test_lines_escape);
+  tcase_add_test (tc, test_line_file);
+  return s;
+}
+
+GST_CHECK_MAIN (record_lib);
