@@ -64,6 +64,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_eeg_src_debug);
 #define DEFAULT_NUM_CHANNELS 19
 #define DEFAULT_EXPOSE_IDENTIFICATION FALSE
 #define MAX_CHANNELS 1024
+#define MAX_SAMPLES_PER_BUFFER (1 << 20)
 
 enum
 {
@@ -457,7 +458,8 @@ gst_eeg_src_create (GstPushSrc * psrc, GstBuffer ** outbuf)
       got = read_file_frames (src, want, loop, data);
     else
       src.synthetic->generate (want, eyes_closed, data);
-  } catch (const std::runtime_error & e) {
+  } catch (const std::exception & e) {
+    /* read errors name the file; std::bad_alloc comes from absurd buffer sizes */
     GST_ELEMENT_ERROR (self, RESOURCE, READ, ("%s", e.what ()), (NULL));
     return GST_FLOW_ERROR;
   }
@@ -581,7 +583,7 @@ install_properties (GObjectClass * gobject_class)
           "sample", DEFAULT_IS_LIVE, ready));
   g_object_class_install_property (gobject_class, PROP_SAMPLES_PER_BUFFER,
       g_param_spec_int ("samplesperbuffer", "Samples per buffer",
-          "Frames (samples per channel) in each output buffer", 1, G_MAXINT / 4,
+          "Frames (samples per channel) in each output buffer", 1, MAX_SAMPLES_PER_BUFFER,
           DEFAULT_SAMPLES_PER_BUFFER, rw));
   g_object_class_install_property (gobject_class, PROP_LOOP,
       g_param_spec_boolean ("loop", "Loop",

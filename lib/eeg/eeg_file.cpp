@@ -101,13 +101,15 @@ identification_fields (const edf_hdr_struct &h)
   return out;
 }
 
-/* fopen first, because EDFlib reports every open failure as "no such file". */
+/* Checked first, because EDFlib reports every open failure as "no such file". */
 static void
 check_readable (const std::string &path)
 {
+  /* Only regular files: opening a FIFO would block the pipeline for ever. */
   struct stat st;
-  if (stat (path.c_str (), &st) == 0 && S_ISDIR (st.st_mode))
-    throw EegError (EegError::kOpen, "EEG file " + quoted (path) + ": cannot open: is a directory");
+  if (stat (path.c_str (), &st) == 0 && !S_ISREG (st.st_mode))
+    throw EegError (EegError::kOpen, "EEG file " + quoted (path) + ": cannot open: " +
+        (S_ISDIR (st.st_mode) ? "is a directory" : "not a regular file"));
   FILE *f = std::fopen (path.c_str (), "rb");
   if (!f)
     throw EegError (EegError::kOpen, "EEG file " + quoted (path) + ": cannot open: " +

@@ -7,6 +7,7 @@
 
 #include <edflib.h>
 #include <glib/gstdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "eeg_file.h"
@@ -511,6 +512,9 @@ GST_START_TEST (test_unreadable_file_n)
   TempDir dir;
   /* a directory cannot be read as a file, even by root */
   expect_error ("location=" + dir.path, dir.path, "is a directory");
+  /* a FIFO would block a reader for ever: refused before opening */
+  fail_unless (mkfifo (dir.file ("fifo.edf").c_str (), 0600) == 0);
+  expect_error ("location=" + dir.file ("fifo.edf"), dir.file ("fifo.edf"), "not a regular file");
   if (getuid () != 0) {
     g_file_set_contents (dir.file ("locked.edf").c_str (), "0", 1, NULL);
     g_chmod (dir.file ("locked.edf").c_str (), 0);
