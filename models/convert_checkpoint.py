@@ -82,19 +82,17 @@ def tokenizer_layout(state, heads):
     if agg * ((bins // patch) // patch) != emb // 2:
         raise ConversionError("frequency features (%d channels x %d positions) do not fill embedding/2 = %d"
                               % (agg, (bins // patch) // patch, emb // 2))
-    s = {}
-    s["freq_patch_embedding.0.weight"], s["freq_patch_embedding.0.bias"] = (emb, 1, patch), (emb,)
-    for i in (2, 5, 8):
-        s["freq_patch_embedding.%d.weight" % i] = s["freq_patch_embedding.%d.bias" % i] = (emb,)
-    for i in (3, 6):
-        s["freq_patch_embedding.%d.weight" % i], s["freq_patch_embedding.%d.bias" % i] = (emb, emb, 1), (emb,)
-    s.update(lat_shapes("trans_freq_encoder.transformer", cfg["freq-depth"], emb))
-    s["temporal_patch_embedding.0.weight"], s["temporal_patch_embedding.0.bias"] = (emb, 1, kernel), (emb,)
-    for i in (2, 5):
-        s["temporal_patch_embedding.%d.weight" % i] = s["temporal_patch_embedding.%d.bias" % i] = (emb,)
-    s["temporal_patch_embedding.3.weight"], s["temporal_patch_embedding.3.bias"] = (emb, emb, 1), (emb,)
-    s["temporal_patch_embedding.6.weight"], s["temporal_patch_embedding.6.bias"] = (emb // 2, emb, 1), (emb // 2,)
-    s["temporal_patch_embedding.8.weight"] = s["temporal_patch_embedding.8.bias"] = (emb // 2,)
+    s = {}  # in the authors' module order, i.e. their state_dict order
+    for branch, stem in (("freq_patch_embedding", (emb, 1, patch)), ("temporal_patch_embedding", (emb, 1, kernel))):
+        out = emb if branch == "freq_patch_embedding" else emb // 2
+        s[branch + ".0.weight"], s[branch + ".0.bias"] = stem, (emb,)
+        s[branch + ".2.weight"] = s[branch + ".2.bias"] = (emb,)
+        s[branch + ".3.weight"], s[branch + ".3.bias"] = (emb, emb, 1), (emb,)
+        s[branch + ".5.weight"] = s[branch + ".5.bias"] = (emb,)
+        s[branch + ".6.weight"], s[branch + ".6.bias"] = (out, emb, 1), (out,)
+        s[branch + ".8.weight"] = s[branch + ".8.bias"] = (out,)
+        if branch == "freq_patch_embedding":
+            s.update(lat_shapes("trans_freq_encoder.transformer", cfg["freq-depth"], emb))
     for name in ("freq_patch_embedding_2_atten.0", "freq_patch_embedding_2.0"):
         s[name + ".weight"], s[name + ".bias"] = (agg, emb, patch), (agg,)
     s.update(lat_shapes("trans_temporal_encoder.transformer", cfg["temporal-depth"], emb))

@@ -5,6 +5,9 @@
  *   model_probe info FILE                 ModelInfo and classifier sizes
  *   model_probe classify FILE INPUT.json  {"cases":[{"channels":C,"frames":T,"tokens":[...]}]}
  *                                         -> {"logits":[[...]], "probabilities":[[...]]}
+ *   model_probe init tokenizer|classifier OUT [SEED]
+ *                                         writes a model with the authors' random init (default
+ *                                         hyper-parameters) through tfm_torch.h
  *   model_probe roundtrip IN OUT          rewrites IN with write_safetensors (+ metadata "rewritten")
  *   model_probe tokenize FILE INPUT.json  {"n":N,"stft":[N*bins*T],"raw":[N*S]}
  *                                         -> {"quant_in":[N*T*emb], "tokens":[N*T]}
@@ -13,10 +16,14 @@
  * check both the refusal and its message. */
 #include "safetensors.h"
 #include "tfm_models.h"
+#include "tfm_torch.h"
+
+#include <ATen/Context.h>
 
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 
@@ -75,6 +82,19 @@ cmd_classify (const std::string &path, const std::string &input)
 }
 
 int
+cmd_init (const std::string &kind, const std::string &out, int seed)
+{
+  at::manual_seed (seed);
+  if (kind == "tokenizer")
+    neuro::tfm::TokenizerModel (neuro::tfm::TokenizerConfig ()).save (out, {});
+  else if (kind == "classifier")
+    neuro::tfm::ClassifierModel (neuro::tfm::ClassifierConfig ()).save (out, {});
+  else
+    throw std::runtime_error ("init: unknown model kind " + kind);
+  return 0;
+}
+
+int
 cmd_roundtrip (const std::string &in, const std::string &out)
 {
   const neuro::SafetensorsFile file = neuro::SafetensorsFile::open (in);
@@ -121,6 +141,8 @@ main (int argc, char **argv)
       return cmd_info (path);
     if (cmd == "classify" && argc > 3)
       return cmd_classify (path, input);
+    if (cmd == "init" && argc > 3)
+      return cmd_init (path, input, argc > 4 ? std::atoi (argv[4]) : 0);
     if (cmd == "roundtrip" && argc > 3)
       return cmd_roundtrip (path, input);
     if (cmd == "tokenize" && argc > 3)
