@@ -25,11 +25,18 @@ def fail(msg):
     sys.exit(1)
 
 
+CAPS = (f"application/x-tokens,modality=eeg,channels={CHANNELS},vocabulary=8192,"
+        "codebooks=1,framerate=2/1,model=test-tokens")
+
+
+def tuev_model():
+    shared = os.environ.get("NEUROTOKENS_SHARED_DIR", "../shared")
+    return os.path.join(shared, "models", "tfm-encoder-tuev-authors.safetensors")
+
+
 def build_pipeline(model):
-    caps = (f"application/x-tokens,modality=eeg,channels={CHANNELS},vocabulary=8192,"
-            "codebooks=1,framerate=2/1,model=test-tokens")
     return Gst.parse_launch(
-        f'appsrc name=src format=time caps="{caps}" ! '
+        f'appsrc name=src format=time caps="{CAPS}" ! '
         f'lbmclassify name=cls model="{model}" labels={",".join(LABELS)} ! fakesink')
 
 
@@ -95,9 +102,7 @@ def check_message(s, start):
 
 def main():
     Gst.init(None)
-    shared = os.environ.get("NEUROTOKENS_SHARED_DIR", "../shared")
-    model = os.path.join(shared, "models", "tfm-encoder-tuev-authors.safetensors")
-    pipeline = build_pipeline(model)
+    pipeline = build_pipeline(tuev_model())
     pipeline.set_state(Gst.State.PLAYING)
     starts = [0, 10 * SECOND]
     push_windows(pipeline.get_by_name("src"), starts)
