@@ -145,31 +145,52 @@ comma_list (const gchar * s)
 
 /* ---- opening the source ---------------------------------------------- */
 
-static void
-open_file (GstEegSrc * self, EegSource & src)
+/* The properties start() needs, copied under the object lock so that files
+ * are opened (and debug lines logged) without holding it. */
+struct Settings
 {
-  src.file = std::make_unique<neuro::EegStream> (self->location,
-      comma_list (self->channels), comma_list (self->montage), self->rate);
+  std::string location;
+  std::vector<std::string> channels, montage;
+  int rate, num_channels;
+  guint64 seed;
+  bool expose_identification;
+};
+
+static Settings
+read_settings (GstEegSrc * self)
+{
+  GST_OBJECT_LOCK (self);
+  Settings s{self->location ? self->location : "", comma_list (self->channels),
+    comma_list (self->montage), self->rate, self->num_channels, self->seed,
+    self->expose_identification != FALSE};
+  GST_OBJECT_UNLOCK (self);
+  return s;
+}
+
+static void
+open_file (GstEegSrc * self, const Settings & set, EegSource & src)
+{
+  src.file = std::make_unique<neuro::EegStream> (set.location, set.channels, set.montage,
+      set.rate);
   for (const std::string &note : src.file->file ().notes ())
-    GST_INFO_OBJECT (self, "%s: %s", self->location, note.c_str ());
+    GST_INFO_OBJECT (self, "%s: %s", set.location.c_str (), note.c_str ());
   src.names = src.file->channel_names ();
   src.units = src.file->units ();
   src.rate = src.file->rate ();
   src.annotations = src.file->file ().annotations ();
-  if (self->expose_identification)
+  if (set.expose_identification)
     src.identification = src.file->file ().identification ();
 }
 
 /* The synthetic source knows the 64 10-10 names it can place on the scalp. */
 static std::vector<std::string>
-synthetic_names (GstEegSrc * self)
+synthetic_names (const Settings & set)
 {
-  const std::vector<std::string> wanted = comma_list (self->channels);
-  if (wanted.empty ())
-    return neuro::synthetic_channel_names (self->num_channels);
+  if (set.channels.empty ())
+    return neuro::synthetic_channel_names (set.num_channels);
   const std::vector<std::string> known = neuro::synthetic_channel_names (64);
   std::vector<std::string> out;
-  for (const std::string &w : wanted) {
+  for (const std::string &w : set.channels) {
     auto it = std::find_if (known.begin (), known.end (), [&] (const std::string &k) {
       return neuro::normalize_label (k) == neuro::normalize_label (w);
     });
@@ -182,15 +203,15 @@ synthetic_names (GstEegSrc * self)
 }
 
 static void
-open_synthetic (GstEegSrc * self, EegSource & src)
+open_synthetic (const Settings & set, EegSource & src)
 {
-  if (self->montage && *self->montage)
+  if (!set.montage.empty ())
     throw neuro::EegError (neuro::EegError::kSelection,
         "synthetic EEG: montage needs a file (set location)");
-  src.names = synthetic_names (self);
+  src.names = synthetic_names (set);
   src.units.assign (src.names.size (), "uV");
-  src.rate = self->rate > 0 ? self->rate : DEFAULT_SYNTHETIC_RATE;
-  src.synthetic = std::make_unique<neuro::SyntheticEeg> (src.names, src.rate, self->seed);
+  src.rate = set.rate > 0 ? set.rate : DEFAULT_SYNTHETIC_RATE;
+  src.synthetic = std::make_unique<neuro::SyntheticEeg> (src.names, src.rate, set.seed);
 }
 
 static void
@@ -213,19 +234,20 @@ static gboolean
 gst_eeg_src_start (GstBaseSrc * bsrc)
 {
   GstEegSrc *self = GST_EEG_SRC (bsrc);
+  const Settings set = read_settings (self);
   auto src = std::make_unique<EegSource> ();
-  GST_OBJECT_LOCK (self);
   try {
-    if (self->location && *self->location)
-      open_file (self, *src);
+    if (!set.location.empty ())
+      open_file (self, set, *src);
     else
-      open_synthetic (self, *src);
+      open_synthetic (set, *src);
   } catch (const neuro::EegError & e) {
-    GST_OBJECT_UNLOCK (self);
     post_open_error (self, e);
     return FALSE;
+  } catch (const std::exception & e) {
+    GST_ELEMENT_ERROR (self, RESOURCE, FAILED, ("%s", e.what ()), (NULL));
+    return FALSE;
   }
-  GST_OBJECT_UNLOCK (self);
   GST_INFO_OBJECT (self, "%zu channels at %d Hz", src->names.size (), src->rate);
   self->source = src.release ();
   return TRUE;
