@@ -97,7 +97,6 @@ enum : guint
 struct StftStream
 {
   std::unique_ptr<neuro::Stft> stft;
-  std::vector<float> frames;
   gint rate = 0;
   GstClockTime base_pts = GST_CLOCK_TIME_NONE;  /* PTS of sample 0 of frame 0 */
   bool discont = true;
@@ -545,7 +544,7 @@ begin_stream (GstStft * self, GstBuffer * in)
 }
 
 static void
-post_frame_messages (GstStft * self, guint64 first, size_t n)
+post_frame_messages (GstStft * self, guint64 first, size_t n, const float *frames)
 {
   GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
   const StftStream & st = *self->stream;
@@ -553,7 +552,7 @@ post_frame_messages (GstStft * self, guint64 first, size_t n)
   const size_t per = neuro::stft_frame_floats (cfg), mags = (size_t) cfg.channels * cfg.bins;
   for (size_t i = 0; i < n; i++) {
     const GstClockTime pts = frame_pts (st, first + i);
-    GBytes *bytes = g_bytes_new (st.frames.data () + i * per, mags * sizeof (float));
+    GBytes *bytes = g_bytes_new (frames + i * per, mags * sizeof (float));
     GstStructure *s = gst_structure_new ("stft",
         "timestamp", G_TYPE_UINT64, pts,
         "stream-time", G_TYPE_UINT64, gst_segment_to_stream_time (&trans->segment, GST_FORMAT_TIME, pts),
@@ -568,13 +567,10 @@ post_frame_messages (GstStft * self, guint64 first, size_t n)
   }
 }
 
-static GstBuffer *
-make_output (GstStft * self, guint64 first, size_t n)
+static void
+stamp_output (GstStft * self, GstBuffer * out, guint64 first, size_t n)
 {
   StftStream & st = *self->stream;
-  const gsize bytes = st.frames.size () * sizeof (float);
-  GstBuffer *out = gst_buffer_new_allocate (NULL, bytes, NULL);
-  gst_buffer_fill (out, 0, st.frames.data (), bytes);
   const GstClockTime pts = frame_pts (st, first);
   GST_BUFFER_PTS (out) = pts;
   GST_BUFFER_DURATION (out) = frame_pts (st, first + n) - pts;
@@ -584,7 +580,6 @@ make_output (GstStft * self, guint64 first, size_t n)
     GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_DISCONT);
     st.discont = false;
   }
-  return out;
 }
 
 static GstFlowReturn
@@ -611,9 +606,18 @@ process_input (GstStft * self, GstBuffer * in, GstBuffer ** outbuf)
   if (GST_BUFFER_IS_DISCONT (in) || !GST_CLOCK_TIME_IS_VALID (st.base_pts))
     begin_stream (self, in);
 
-  st.frames.clear ();
+  /* Frames are computed straight into the output buffer. */
+  const size_t samples = map.size / bpf;
+  const size_t n = st.stft->frames_after (samples);
   const guint64 first = st.stft->next_frame ();
-  const size_t n = st.stft->push (reinterpret_cast<const float *> (map.data), map.size / bpf, st.frames);
+  GstBuffer *out = NULL;
+  GstMapInfo omap = GST_MAP_INFO_INIT;
+  if (n > 0) {
+    out = gst_buffer_new_allocate (NULL, n * neuro::stft_frame_floats (st.stft->config ()) * sizeof (float),
+        NULL);
+    gst_buffer_map (out, &omap, GST_MAP_WRITE);
+  }
+  st.stft->push (reinterpret_cast<const float *> (map.data), samples, reinterpret_cast<float *> (omap.data));
   gst_buffer_unmap (in, &map);
   if (n == 0)
     return GST_FLOW_OK;
@@ -622,8 +626,10 @@ process_input (GstStft * self, GstBuffer * in, GstBuffer ** outbuf)
   const bool post = self->post_messages;
   GST_OBJECT_UNLOCK (self);
   if (post)
-    post_frame_messages (self, first, n);
-  *outbuf = make_output (self, first, n);
+    post_frame_messages (self, first, n, reinterpret_cast<const float *> (omap.data));
+  gst_buffer_unmap (out, &omap);
+  stamp_output (self, out, first, n);
+  *outbuf = out;
   return GST_FLOW_OK;
 }
 

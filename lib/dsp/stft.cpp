@@ -191,19 +191,39 @@ Stft::frames_after (size_t frames) const
 size_t
 Stft::push (const float *interleaved, size_t frames, std::vector<float> &out)
 {
-  const size_t C = cfg_.channels, H = cfg_.hop;
-  const size_t produced = frames_after (frames);
-  pending_.insert (pending_.end (), interleaved, interleaved + frames * C);
-  if (produced == 0)
-    return 0;
-
-  const size_t per_frame = stft_frame_floats (cfg_);
   const size_t first = out.size ();
-  out.resize (first + produced * per_frame);
-  for (size_t f = 0; f < produced; f++)
-    compute_frame (pending_.data () + f * H * C, out.data () + first + f * per_frame);
-  /* Keep only the samples later frames still need (fewer than n_fft). */
-  pending_.erase (pending_.begin (), pending_.begin () + produced * H * C);
+  out.resize (first + frames_after (frames) * stft_frame_floats (cfg_));
+  return push (interleaved, frames, out.data () + first);
+}
+
+size_t
+Stft::push (const float *x, size_t frames, float *out)
+{
+  const size_t C = cfg_.channels, H = cfg_.hop, N = cfg_.n_fft;
+  const size_t P = pending_.size () / C;            /* buffered samples, fewer than N */
+  const size_t produced = frames_after (frames);
+  const size_t per_frame = stft_frame_floats (cfg_);
+
+  /* Frames that start among the buffered samples end at most N-1 samples
+   * into the input: extend the buffer by that much and read them from it. */
+  const size_t head = std::min (frames, N - 1);
+  if (P > 0)
+    pending_.insert (pending_.end (), x, x + head * C);
+  size_t f = 0;
+  for (; f < produced && f * H < P; f++)
+    compute_frame (pending_.data () + f * H * C, out + f * per_frame);
+  /* The others lie wholly in the input: no copy. */
+  for (; f < produced; f++)
+    compute_frame (x + (f * H - P) * C, out + f * per_frame);
+
+  /* Keep the samples from the next frame's start on (fewer than N). */
+  const size_t next_start = produced * H;
+  if (next_start >= P) {
+    pending_.assign (x + (next_start - P) * C, x + frames * C);
+  } else {
+    pending_.erase (pending_.begin (), pending_.begin () + next_start * C);
+    pending_.insert (pending_.end (), x + head * C, x + frames * C);
+  }
   next_frame_ += produced;
   return produced;
 }

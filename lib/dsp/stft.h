@@ -62,9 +62,12 @@ class Stft {
   Stft (const Stft &) = delete;
   Stft &operator= (const Stft &) = delete;
 
-  /* Appends `frames` interleaved sample frames (channels floats each) and
-   * appends every frame that became complete to `out` (stft_frame_floats()
-   * floats each). Returns the number of STFT frames appended. */
+  /* Takes `frames` interleaved sample frames (channels floats each) and
+   * writes every STFT frame that became complete to `out`, which must hold
+   * frames_after(frames) · stft_frame_floats() floats. Returns the number of
+   * STFT frames written. Only samples of incomplete frames are copied. */
+  size_t push (const float *interleaved, size_t frames, float *out);
+  /* The same, appending the frames to a vector. */
   size_t push (const float *interleaved, size_t frames, std::vector<float> &out);
 
   /* Forgets buffered samples and restarts the frame counter (DISCONT, flush). */

@@ -92,23 +92,32 @@ test_odd_sizes_and_channels (void)
     }
 }
 
-/* Results must be bit-identical however the input is cut. */
+/* Results must be bit-identical however the input is cut, for overlapping,
+ * touching and hop-1 framings. */
 static void
 test_partition_independence (void)
 {
-  StftConfig cfg;
-  cfg.channels = 3;
-  cfg.waveform = true;
-  const auto x = noise (3 * 2345, 7);
-  const auto whole = neuro::stft_frames (x.data (), 2345, cfg);
-  for (size_t chunk : { (size_t) 1, (size_t) 7, (size_t) 199, (size_t) 1000 }) {
-    neuro::Stft stft (cfg);
-    std::vector<float> out;
-    for (size_t i = 0; i < 2345; i += chunk)
-      stft.push (x.data () + i * 3, std::min (chunk, 2345 - i), out);
-    g_assert_cmpuint (out.size (), ==, whole.size ());
-    g_assert_true (out == whole);
-    g_assert_cmpuint (stft.next_frame (), ==, 22u);
+  const int framings[][2] = { { 200, 100 }, { 64, 24 }, { 16, 16 }, { 10, 1 }, { 200, 199 } };
+  const size_t len = 2345;
+  for (auto &fr : framings) {
+    StftConfig cfg;
+    cfg.n_fft = fr[0];
+    cfg.hop = fr[1];
+    cfg.bins = fr[0] / 2;
+    cfg.channels = 3;
+    cfg.waveform = true;
+    const auto x = noise (3 * len, 7);
+    const auto whole = neuro::stft_frames (x.data (), len, cfg);
+    const size_t frames = (len - cfg.n_fft) / cfg.hop + 1;
+    g_assert_cmpuint (whole.size (), ==, frames * neuro::stft_frame_floats (cfg));
+    for (size_t chunk : { (size_t) 1, (size_t) 7, (size_t) 199, (size_t) 1000 }) {
+      neuro::Stft stft (cfg);
+      std::vector<float> out;
+      for (size_t i = 0; i < len; i += chunk)
+        stft.push (x.data () + i * 3, std::min (chunk, len - i), out);
+      g_assert_true (out == whole);
+      g_assert_cmpuint (stft.next_frame (), ==, frames);
+    }
   }
 }
 
