@@ -24,6 +24,7 @@
 #include <ATen/ops/zeros.h>
 
 #include <dlfcn.h>
+#include <immintrin.h>
 
 #include <algorithm>
 #include <cmath>
@@ -140,13 +141,13 @@ dense (const at::Tensor &x, const at::Tensor &weight, const at::Tensor &bias, fl
   return y;
 }
 
-/* out = q (k^T v) for `count` sequences of n x d, heads of width e: one
+/* out = (q_scale q) (k^T v) for `count` sequences of n x d, heads of width e: one
  * e x e context per head. E > 0 fixes the head width at compile time so the
  * inner loops unroll into whole vector registers. */
 template <int E>
 inline __attribute__ ((always_inline)) void
-contract_impl (const float *Q, const float *K, const float *V, float *O, int64_t count, int64_t n, int64_t d,
-    int64_t e_runtime)
+contract_impl (const float *Q, float q_scale, const float *K, const float *V, float *O, int64_t count, int64_t n,
+    int64_t d, int64_t e_runtime)
 {
   const int64_t e = E > 0 ? E : e_runtime, heads = d / e;
   std::vector<float> ctx (static_cast<size_t> (d * e));  /* heads x e x e */
@@ -171,7 +172,7 @@ contract_impl (const float *Q, const float *K, const float *V, float *O, int64_t
         for (int64_t c = 0; c < e; ++c) {
           const float *crow = ctx.data () + (h * e + c) * e;
           for (int64_t c2 = 0; c2 < e; ++c2)
-            acc[c2] += qrow[c] * crow[c2];
+            acc[c2] += (qrow[c] * q_scale) * crow[c2];
         }
         std::copy (acc, acc + e, O + base + p * d + h * e);
       }
@@ -181,19 +182,19 @@ contract_impl (const float *Q, const float *K, const float *V, float *O, int64_t
 /* Cloned for AVX2+FMA (dispatched at load time): the compiler baseline of
  * the project is plain x86-64. */
 __attribute__ ((target_clones ("arch=haswell", "default"))) void
-contract_sequences (const float *Q, const float *K, const float *V, float *O, int64_t count, int64_t n, int64_t d,
-    int64_t e)
+contract_sequences (const float *Q, float q_scale, const float *K, const float *V, float *O, int64_t count, int64_t n,
+    int64_t d, int64_t e)
 {
   if (e == 8)
-    contract_impl<8> (Q, K, V, O, count, n, d, e);
+    contract_impl<8> (Q, q_scale, K, V, O, count, n, d, e);
   else
-    contract_impl<0> (Q, K, V, O, count, n, d, e);
+    contract_impl<0> (Q, q_scale, K, V, O, count, n, d, e);
 }
 
 /* Index of the smallest (x2 + cross[j]) + e2[j] (first on ties), for the
  * nearest-code search; see TokenizerModel::nearest_codes. */
-__attribute__ ((target_clones ("arch=haswell", "default"))) int64_t
-nearest_in_row (float x2, const float *cross, const float *e2, int64_t K)
+int64_t
+nearest_in_row_scalar (float x2, const float *cross, const float *e2, int64_t K)
 {
   float best = (x2 + cross[0]) + e2[0];
   int64_t arg = 0;
@@ -207,28 +208,77 @@ nearest_in_row (float x2, const float *cross, const float *e2, int64_t K)
   return arg;
 }
 
-/* Linear attention contraction per sequence and head: out = q (k^T v).
+/* The same with eight lanes: each lane keeps its first minimum (strict <),
+ * then the lanes are merged taking the lowest index among equal values, so
+ * the result is exactly the scalar one. */
+__attribute__ ((target ("avx2"))) int64_t
+nearest_in_row_avx2 (float x2, const float *cross, const float *e2, int64_t K)
+{
+  const int64_t K8 = K - K % 8;
+  if (K8 == 0)
+    return nearest_in_row_scalar (x2, cross, e2, K);
+  const __m256 vx2 = _mm256_set1_ps (x2);
+  __m256 best = _mm256_add_ps (_mm256_add_ps (vx2, _mm256_loadu_ps (cross)), _mm256_loadu_ps (e2));
+  __m256i best_idx = _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7);
+  __m256i idx = best_idx;
+  const __m256i step = _mm256_set1_epi32 (8);
+  for (int64_t j = 8; j < K8; j += 8) {
+    idx = _mm256_add_epi32 (idx, step);
+    const __m256 v = _mm256_add_ps (_mm256_add_ps (vx2, _mm256_loadu_ps (cross + j)), _mm256_loadu_ps (e2 + j));
+    const __m256 lower = _mm256_cmp_ps (v, best, _CMP_LT_OQ);
+    best = _mm256_blendv_ps (best, v, lower);
+    best_idx = _mm256_castps_si256 (_mm256_blendv_ps (_mm256_castsi256_ps (best_idx), _mm256_castsi256_ps (idx), lower));
+  }
+  alignas (32) float vals[8];
+  alignas (32) int32_t idxs[8];
+  _mm256_store_ps (vals, best);
+  _mm256_store_si256 (reinterpret_cast<__m256i *> (idxs), best_idx);
+  float b = vals[0];
+  int64_t arg = idxs[0];
+  for (int l = 1; l < 8; ++l)
+    if (vals[l] < b || (vals[l] == b && idxs[l] < arg)) {
+      b = vals[l];
+      arg = idxs[l];
+    }
+  for (int64_t j = K8; j < K; ++j) {
+    const float v = (x2 + cross[j]) + e2[j];
+    if (v < b) {
+      b = v;
+      arg = j;
+    }
+  }
+  return arg;
+}
+
+int64_t
+nearest_in_row (float x2, const float *cross, const float *e2, int64_t K)
+{
+  static const bool avx2 = __builtin_cpu_supports ("avx2");
+  return avx2 && K < (int64_t{1} << 31) ? nearest_in_row_avx2 (x2, cross, e2, K) : nearest_in_row_scalar (x2, cross, e2, K);
+}
+
+/* Linear attention contraction per sequence and head: out = (q_scale q) (k^T v).
  * q, k, v: (B, n, d), head j = channels [j*e, (j+1)*e). Without autograd a
  * direct loop (e x e context per head); with autograd two bmm over (d x d)
  * contexts masked to their head blocks (exact zeros elsewhere, so the same
  * values). ATen's bmm runs one small GEMM per sequence, which costs more
  * than the arithmetic here. */
 at::Tensor
-attention_contraction (const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, int64_t heads)
+attention_contraction (const at::Tensor &q, float q_scale, const at::Tensor &k, const at::Tensor &v, int64_t heads)
 {
   const int64_t B = q.size (0), n = q.size (1), d = q.size (2), e = d / heads;
   if (records_gradients ({q, k, v})) {
     at::Tensor mask = at::zeros ({d, d}, kFloat);
     for (int64_t h = 0; h < heads; ++h)
       mask.narrow (0, h * e, e).narrow (1, h * e, e).fill_ (1.0);
-    return at::bmm (q, at::bmm (k.transpose (1, 2), v) * mask);
+    return at::bmm (q * q_scale, at::bmm (k.transpose (1, 2), v) * mask);
   }
   const at::Tensor qc = q.contiguous (), kc = k.contiguous (), vc = v.contiguous ();
   at::Tensor out = at::empty ({B, n, d}, q.options ());
   const float *Q = qc.data_ptr<float> (), *K = kc.data_ptr<float> (), *V = vc.data_ptr<float> ();
   float *O = out.data_ptr<float> ();
   at::parallel_for (0, B, 16, [&] (int64_t b0, int64_t b1) {
-    contract_sequences (Q + b0 * n * d, K + b0 * n * d, V + b0 * n * d, O + b0 * n * d, b1 - b0, n, d, e);
+    contract_sequences (Q + b0 * n * d, q_scale, K + b0 * n * d, V + b0 * n * d, O + b0 * n * d, b1 - b0, n, d, e);
   });
   return out;
 }
@@ -253,11 +303,12 @@ linear_attention (const Weights &w, const std::string &p, int heads, const at::T
   const int64_t B = a.size (0), n = a.size (1), d = a.size (2), e = d / heads;
   const at::Tensor none;
   /* q: softmax over each head's features, then the head-width scale. */
-  const at::Tensor q = dense (a, w[p + ".to_q.weight"], none).view ({B, n, heads, e}).softmax (-1).mul (std::pow (e, -0.5)).view ({B, n, d});
+  const at::Tensor q = dense (a, w[p + ".to_q.weight"], none).view ({B, n, heads, e}).softmax (-1).view ({B, n, d});
   /* k: softmax over the sequence, per feature (heads do not matter here). */
   const at::Tensor k = dense (a, w[p + ".to_k.weight"], none).softmax (1);
   const at::Tensor v = dense (a, w[p + ".to_v.weight"], none);
-  return dense (attention_contraction (q, k, v, heads), w[p + ".to_out.weight"], w[p + ".to_out.bias"]);
+  return dense (attention_contraction (q, static_cast<float> (std::pow (e, -0.5)), k, v, heads),
+      w[p + ".to_out.weight"], w[p + ".to_out.bias"]);
 }
 
 at::Tensor

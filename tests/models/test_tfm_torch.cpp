@@ -11,6 +11,7 @@
 #include <ATen/ops/rand.h>
 #include <ATen/ops/randint.h>
 #include <ATen/ops/randn.h>
+#include <ATen/ops/stack.h>
 #include <ATen/ops/zeros_like.h>
 #include <ATen/core/grad_mode.h>
 #include <c10/core/InferenceMode.h>
@@ -80,6 +81,30 @@ test_tokenizer_paths_agree ()
   g_assert_cmpfloat (diff, <, 1e-5);
   g_assert_true (at::allclose (with_autograd.norm (2, {-1}), at::ones_like (with_autograd.norm (2, {-1})), 0, 1e-5));
   g_assert_true (tokens.equal (model.nearest_codes (quant_in)));
+}
+
+/* Ties go to the lowest index, also across SIMD lanes and in the tail of a
+ * codebook whose size is not a multiple of 8. */
+void
+test_nearest_code_ties ()
+{
+  for (int codes : {64, 13}) {
+    TokenizerConfig c = small_config ();
+    c.codebook = codes;
+    const TokenizerModel model (c);
+    at::Tensor E = model.weights ()["quantizer.embedding.weight"];
+    at::NoGradGuard no_grad;
+    E.normal_ ();
+    E.select (0, codes - 1).copy_ (E.select (0, 5));  /* duplicate of row 5, in the tail */
+    E.select (0, 10).copy_ (E.select (0, 2));         /* duplicate of row 2, another lane */
+    const at::Tensor queries = at::stack ({E.select (0, 5), E.select (0, 2), E.select (0, codes - 1)}).unsqueeze (0);
+    const at::Tensor idx = model.nearest_codes (queries);
+    g_assert_cmpint (idx[0][0].item<int64_t> (), ==, 5);
+    g_assert_cmpint (idx[0][1].item<int64_t> (), ==, 2);
+    g_assert_cmpint (idx[0][2].item<int64_t> (), ==, 5);
+    E.fill_ (0.5);  /* all equal: the first code */
+    g_assert_cmpint (model.nearest_codes (queries)[0][0].item<int64_t> (), ==, 0);
+  }
 }
 
 void
@@ -215,6 +240,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, nullptr);
   g_test_add_func ("/models/torch/tokenizer_paths_agree", test_tokenizer_paths_agree);
+  g_test_add_func ("/models/torch/nearest_code_ties", test_nearest_code_ties);
   g_test_add_func ("/models/torch/classifier_paths_agree", test_classifier_paths_agree);
   g_test_add_func ("/models/torch/gradients_reach_every_parameter", test_gradients_reach_every_parameter);
   g_test_add_func ("/models/torch/ema_update", test_ema_update);
