@@ -612,6 +612,25 @@ read_token_caps (GstTokenSinkMux * self, GstTokenSinkPad * pad, GstCaps * caps)
   return true;
 }
 
+/* Upstream latency can only be known once caps are set (tfmtokenize's window
+ * depends on them), but GstAggregator keeps the answer of its first query.
+ * Asking again through our own source pad makes it recompute; the writer
+ * does not forward the pipeline's latency queries, so a recorder that never
+ * syncs does not delay the other sinks of the pipeline. */
+static void
+refresh_latency (GstTokenSinkMux * self)
+{
+  GstQuery *query = gst_query_new_latency ();
+  if (gst_pad_query (GST_AGGREGATOR_SRC_PAD (self), query)) {
+    gboolean live;
+    GstClockTime min, max;
+    gst_query_parse_latency (query, &live, &min, &max);
+    GST_DEBUG_OBJECT (self, "inputs %slive, latency %" GST_TIME_FORMAT, live ? "" : "not ",
+        GST_TIME_ARGS (min));
+  }
+  gst_query_unref (query);
+}
+
 static void
 read_tags (GstTokenSinkPad * pad, GstEvent * event)
 {
@@ -676,6 +695,8 @@ gst_token_sink_mux_sink_event (GstAggregator * agg, GstAggregatorPad * apad, Gst
       gst_event_parse_caps (event, &caps);
       bool ok = read_token_caps (self, pad, caps);
       gst_event_unref (event);
+      if (ok)
+        refresh_latency (self);
       return ok;
     }
     case GST_EVENT_TAG:

@@ -249,7 +249,7 @@ def _draw_stream(ax, st, cmap):
         t = an["pts"] / SECOND
         ax.axvline(t, color="k", linestyle="--", linewidth=1)
         ax.text(t, 0.02, " " + an["text"], transform=ax.get_xaxis_transform(), rotation=90,
-                va="bottom", ha="right", fontsize=7, clip_on=True,
+                va="bottom", ha="left", fontsize=7, clip_on=True,
                 bbox={"facecolor": "white", "alpha": 0.7, "linewidth": 0, "pad": 1})
     step = max(1, n_ch // 16)
     ax.set_yticks(np.arange(0, n_ch, step) + 0.5)

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
-"""Makes the live recording behind docs/tokensink-example.png:
+"""Makes the live recording behind docs/tokensink-live-example.png:
 
     tests/tokensink/make_example_recording.py example.jsonl
-    tools/tfm_tokens.py plot example.jsonl --out docs/tokensink-example.png
+    tools/tfm_tokens.py plot example.jsonl --out docs/tokensink-live-example.png
 
 Three live appsrc inputs (synthetic tokens, see token_streams.py): EEG
 (4 channels, 2 frames/s, with two classifications and an annotation), audio
