@@ -33,15 +33,16 @@
  *
  * ## Example launch lines
  * |[
- * gst-launch-1.0 eegsrc num-buffers=200 ! stft ! tfmtokenize ! lbmclassify ! tokensink location=rec.jsonl
- * ]| Tokenizes 20 s of synthetic EEG and records tokens and classifications.
+ * gst-launch-1.0 eegsrc location=../shared/data/eeg/eegmmidb/S001R02.edf channels=O1,O2,P7,P8 \
+ *     rate=200 ! stft ! tfmtokenize ! lbmclassify ! tokensink location=rec.jsonl
+ * ]| Tokenizes an eyes-closed EEG run and records tokens and classifications.
  * |[
  * gst-launch-1.0 -e tokensink name=rec location=live.jsonl overwrite=true \
  *     eegsrc is-live=true ! stft ! tfmtokenize ! queue ! rec.sink_0 \
- *     audiotestsrc is-live=true ! audioresample ! stft ! tfmtokenize modality=audio ! queue ! rec.sink_1
- * ]| Records a live EEG stream and a live audio stream into one file; if one
- * of them stops delivering, the other goes on being recorded and the silence
- * shows as gap records.
+ *     eegsrc is-live=true seed=2 channels=C3,Cz,C4 ! stft ! tfmtokenize ! queue ! rec.sink_1
+ * ]| Records two live EEG streams into one file until Ctrl-C; if one of them
+ * stops delivering, the other goes on being recorded and the silence shows as
+ * gap records.
  */
 #include "gsttokensink.h"
 
