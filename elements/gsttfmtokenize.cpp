@@ -1,27 +1,864 @@
+/**
+ * SECTION:element-tfmtokenize
+ * @title: tfmtokenize
+ *
+ * Turns an `application/x-spectrogram` stream (from `stft`, with waveform=true)
+ * into discrete TFM-Tokenizer tokens, `application/x-tokens`. The window
+ * cutting lives in lib/window (shared with the training tool and the tests),
+ * the model in models/ (LibTorch); this file is the GStreamer glue.
+ *
+ * Windows are fixed, as in the reference: window w holds input samples
+ * [w·L, (w+1)·L) (L = the model's window-samples); its T = (L − n-fft)/hop + 1
+ * tokens per channel come from the frames wholly inside it. Frames straddling
+ * two windows (one per window for n-fft = 2·hop) produce no token. With
+ * normalize=q95 each channel of each window is divided by
+ * quantile(|x|, 0.95) + 1e-8 of its samples first. All channels of a window are
+ * tokenized in one batch.
+ *
+ * One output buffer per window: T token frames, frame-major, each frame
+ * `channels` uint32 little-endian. Buffer PTS = PTS of the window's first
+ * frame (stream start + w·L/rate, from the frame counter, never accumulated),
+ * duration = T·hop/rate; token frame i of the buffer is at PTS + i·hop/rate.
+ * offset/offset-end count token frames since the last discontinuity.
+ *
+ * State resets on DISCONT, on a PTS jump of more than half a frame, on flush
+ * and at stream start: the window grid restarts at the next frame. At EOS the
+ * frames of an unfinished window are dropped (logged), never padded.
+ *
+ * Latency: a window leaves when its last frame arrives, (T − 1)·hop/rate after
+ * its first frame, plus the forward pass (measured; a latency message is posted
+ * when it grows). With stft's own n-fft/rate this adds up to L/rate.
+ *
+ * Stream tags pass through; a stream tag list without `neuro-modality` gets
+ * the model's modality, and a stream without tags gets one carrying it.
+ * Serialized custom events (neuro-annotation, ...) are forwarded when they
+ * arrive; they carry their own timestamps. No bus messages besides errors,
+ * warnings and latency.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 eegsrc rate=200 num-buffers=200 ! stft ! tfmtokenize ! fakesink
+ * ]| Tokenizes synthetic EEG with the shipped EEG model; stft takes n-fft, hop and bins from it.
+ * |[
+ * gst-launch-1.0 filesrc location=x.wav ! wavparse ! audioconvert ! audioresample ! stft ! tfmtokenize modality=audio ! fakesink
+ * ]| Tokenizes audio with the shipped audio model, resampled to the model's rate.
+ */
 #include "gsttfmtokenize.h"
+
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tags.h"
+#include "tfm_models.h"
+#include "tokenizer_window.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_tfm_tokenize_debug);
 #define GST_CAT_DEFAULT gst_tfm_tokenize_debug
 
+#define SPECTROGRAM_MEDIA_TYPE "application/x-spectrogram"
+#define TOKENS_MEDIA_TYPE "application/x-tokens"
+
+#define DEFAULT_MODEL NULL
+#define DEFAULT_MODALITY GST_TFM_TOKENIZE_MODALITY_EEG
+#define DEFAULT_NORMALIZE GST_TFM_TOKENIZE_NORMALIZE_Q95
+#define DEFAULT_THREADS 0
+
+enum
+{
+  PROP_0,
+  PROP_MODEL,
+  PROP_MODALITY,
+  PROP_NORMALIZE,
+  PROP_THREADS,
+};
+
+/* Everything that exists between NULL->READY and READY->NULL (the model) or
+ * between caps and the next reset (cutter, timing). */
+struct TokenizeState
+{
+  std::unique_ptr<neuro::Tokenizer> tokenizer;
+  std::string model_path;
+  std::string model_id;
+
+  /* Negotiated stream. */
+  std::unique_ptr<neuro::WindowCutter> cutter;
+  gint rate = 0;
+  gint channels = 0;
+
+  /* Timing of the current continuous run of frames. */
+  GstClockTime base_pts = GST_CLOCK_TIME_NONE;
+  bool discont = true;
+  std::deque<neuro::TokenizerWindow> ready;
+
+  /* Thread count applied, per streaming thread (LibTorch's is per thread). */
+  GThread *threads_thread = nullptr;
+  gint threads_applied = -1;
+
+  bool tags_seen = false;
+  bool negotiation_error_posted = false;
+  GstClockTime processing = 0;  /* largest forward pass so far, reported as latency */
+};
+
 struct _GstTfmTokenize
 {
   GstBaseTransform parent;
+
+  /* properties, under the object lock */
+  gchar *model;
+  GstTfmTokenizeModality modality;
+  GstTfmTokenizeNormalize normalize;
+  gint threads;
+
+  TokenizeState *state;
 };
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (SPECTROGRAM_MEDIA_TYPE ", rate = (int) [ 1, MAX ], channels = (int) [ 1, MAX ]"));
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (TOKENS_MEDIA_TYPE ", channels = (int) [ 1, MAX ], vocabulary = (int) [ 1, MAX ], "
+        "codebooks = (int) 1, framerate = (fraction) [ 0/1, MAX ]"));
 
 G_DEFINE_TYPE (GstTfmTokenize, gst_tfm_tokenize, GST_TYPE_BASE_TRANSFORM);
 GST_ELEMENT_REGISTER_DEFINE (tfmtokenize, "tfmtokenize", GST_RANK_NONE, GST_TYPE_TFM_TOKENIZE);
 
+static GType
+gst_tfm_tokenize_modality_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_TFM_TOKENIZE_MODALITY_EEG, "EEG: tfm-tokenizer-eeg.safetensors", "eeg"},
+    {GST_TFM_TOKENIZE_MODALITY_AUDIO, "Audio: tfm-tokenizer-audio.safetensors", "audio"},
+    {GST_TFM_TOKENIZE_MODALITY_HAPTIC, "Haptic: tfm-tokenizer-haptic.safetensors", "haptic"},
+    {0, NULL, NULL},
+  };
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstTfmTokenizeModality", values));
+  return type;
+}
+
+static GType
+gst_tfm_tokenize_normalize_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_TFM_TOKENIZE_NORMALIZE_Q95,
+        "Divide each channel of each window by quantile(|x|, 0.95) + 1e-8", "q95"},
+    {GST_TFM_TOKENIZE_NORMALIZE_NONE, "Tokenize the values as they arrive", "none"},
+    {0, NULL, NULL},
+  };
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstTfmTokenizeNormalize", values));
+  return type;
+}
+
+static const char *
+modality_name (GstTfmTokenizeModality modality)
+{
+  switch (modality) {
+    case GST_TFM_TOKENIZE_MODALITY_AUDIO:
+      return "audio";
+    case GST_TFM_TOKENIZE_MODALITY_HAPTIC:
+      return "haptic";
+    default:
+      return "eeg";
+  }
+}
+
+/* ---- model ------------------------------------------------------------- */
+
+/* The file `model` names, else the shipped model of `modality`. */
+static std::string
+model_path (GstTfmTokenize * self)
+{
+  GST_OBJECT_LOCK (self);
+  std::string path = self->model && *self->model ? self->model :
+      neuro::default_model_dir () + "/tfm-tokenizer-" + modality_name (self->modality) + ".safetensors";
+  GST_OBJECT_UNLOCK (self);
+  return path;
+}
+
+static std::string
+id_from_path (const std::string & path)
+{
+  gchar *base = g_path_get_basename (path.c_str ());
+  std::string id = base;
+  g_free (base);
+  const std::string ext = ".safetensors";
+  if (id.size () > ext.size () && id.compare (id.size () - ext.size (), ext.size (), ext) == 0)
+    id.resize (id.size () - ext.size ());
+  return id;
+}
+
+/* Geometry a model imposes on every stream, for any channel count. */
+static neuro::WindowGeometry
+model_geometry (const neuro::ModelInfo & info, int channels)
+{
+  neuro::WindowGeometry g;
+  g.channels = channels;
+  g.bins = info.bins;
+  g.n_fft = info.n_fft;
+  g.hop = info.hop;
+  g.window_samples = info.window_samples;
+  return g;
+}
+
+static gboolean
+load_model (GstTfmTokenize * self)
+{
+  TokenizeState & st = *self->state;
+  const std::string path = model_path (self);
+  if (!g_file_test (path.c_str (), G_FILE_TEST_IS_REGULAR)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("Tokenizer model \"%s\" does not exist. Set model=<file.safetensors>, or modality= "
+            "eeg|audio|haptic to use a shipped model from %s.", path.c_str (),
+            neuro::default_model_dir ().c_str ()), (NULL));
+    return FALSE;
+  }
+  try {
+    std::unique_ptr<neuro::Tokenizer> tokenizer = neuro::Tokenizer::load (path);
+    const neuro::ModelInfo & info = tokenizer->info ();
+    const std::string problem = model_geometry (info, 1).check ();
+    if (!problem.empty ())
+      throw neuro::ModelError (path + ": window geometry unusable for streaming: " + problem);
+    st.model_id = info.id.empty ()? id_from_path (path) : info.id;
+    st.model_path = path;
+    st.tokenizer = std::move (tokenizer);
+  } catch (const std::exception & e) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("Could not load tokenizer model \"%s\": %s", path.c_str (), e.what ()), (NULL));
+    return FALSE;
+  }
+  const neuro::ModelInfo & info = st.tokenizer->info ();
+  GST_INFO_OBJECT (self, "loaded %s (%s, %s, %d Hz, n-fft %d, hop %d, bins %d, window %d samples, "
+      "vocabulary %d)", path.c_str (), st.model_id.c_str (), info.modality.c_str (), info.sample_rate,
+      info.n_fft, info.hop, info.bins, info.window_samples, info.vocabulary);
+  return TRUE;
+}
+
+/* ---- caps -------------------------------------------------------------- */
+
+/* What the model needs on the sink pad. The window and scaling it was trained
+ * with come from its metadata, defaulting to the authors' hann/magnitude. */
+static GstStructure *
+model_sink_structure (const TokenizeState & st)
+{
+  const neuro::ModelInfo & info = st.tokenizer->info ();
+  auto meta = [&info] (const char *key, const char *fallback) {
+    auto it = info.metadata.find (key);
+    return it != info.metadata.end ()? it->second : std::string (fallback);
+  };
+  return gst_structure_new (SPECTROGRAM_MEDIA_TYPE,
+      "rate", G_TYPE_INT, info.sample_rate,
+      "n-fft", G_TYPE_INT, info.n_fft,
+      "hop", G_TYPE_INT, info.hop,
+      "bins", G_TYPE_INT, info.bins,
+      "window", G_TYPE_STRING, meta ("window", "hann").c_str (),
+      "scaling", G_TYPE_STRING, meta ("scaling", "magnitude").c_str (),
+      "waveform", G_TYPE_BOOLEAN, TRUE,
+      "framerate", GST_TYPE_FRACTION, info.sample_rate, info.hop, NULL);
+}
+
+static GstStructure *
+model_src_structure (const TokenizeState & st)
+{
+  const neuro::ModelInfo & info = st.tokenizer->info ();
+  return gst_structure_new (TOKENS_MEDIA_TYPE,
+      "modality", G_TYPE_STRING, info.modality.c_str (),
+      "vocabulary", G_TYPE_INT, info.vocabulary,
+      "codebooks", G_TYPE_INT, 1,
+      "framerate", GST_TYPE_FRACTION, info.sample_rate, info.hop,
+      "model", G_TYPE_STRING, st.model_id.c_str (), NULL);
+}
+
+static void
+copy_channels (GstStructure * to, const GstStructure * from)
+{
+  const GValue *v = from ? gst_structure_get_value (from, "channels") : NULL;
+  if (v)
+    gst_structure_set_value (to, "channels", v);
+  else
+    gst_structure_set (to, "channels", GST_TYPE_INT_RANGE, 1, G_MAXINT, NULL);
+}
+
+/* Before the model is loaded (NULL state) the pads offer their templates;
+ * afterwards exactly what the model takes and gives, any channel count. */
+static GstCaps *
+gst_tfm_tokenize_transform_caps (GstBaseTransform * trans, GstPadDirection direction,
+    GstCaps * caps, GstCaps * filter)
+{
+  GstTfmTokenize *self = GST_TFM_TOKENIZE (trans);
+  const TokenizeState & st = *self->state;
+  GstCaps *res;
+  if (!st.tokenizer) {
+    res = gst_pad_get_pad_template_caps (direction == GST_PAD_SINK ? trans->srcpad : trans->sinkpad);
+  } else {
+    res = gst_caps_new_empty ();
+    const bool any = gst_caps_is_any (caps);
+    for (guint i = 0; i < (any ? 1 : gst_caps_get_size (caps)); i++) {
+      GstStructure *o = direction == GST_PAD_SINK ? model_src_structure (st) : model_sink_structure (st);
+      copy_channels (o, any ? NULL : gst_caps_get_structure (caps, i));
+      res = gst_caps_merge_structure (res, o);
+    }
+  }
+  if (filter) {
+    GstCaps *tmp = gst_caps_intersect_full (filter, res, GST_CAPS_INTERSECT_FIRST);
+    gst_caps_unref (res);
+    res = tmp;
+  }
+  GST_DEBUG_OBJECT (self, "%s %" GST_PTR_FORMAT " -> %" GST_PTR_FORMAT,
+      direction == GST_PAD_SINK ? "sink" : "src", caps, res);
+  return res;
+}
+
+/* Empty when the spectrogram caps fit the model, else what the user should
+ * change, in pipeline terms. */
+static std::string
+caps_mismatch (const TokenizeState & st, const GstStructure * s)
+{
+  const neuro::ModelInfo & info = st.tokenizer->info ();
+  const std::string model = "model \"" + st.model_path + "\"";
+  gint rate = 0, n_fft = 0, hop = 0, bins = 0, channels = 0;
+  gboolean waveform = FALSE;
+  if (!gst_structure_has_name (s, SPECTROGRAM_MEDIA_TYPE))
+    return std::string ("expected " SPECTROGRAM_MEDIA_TYPE ", got ") + gst_structure_get_name (s) +
+        "; put stft before tfmtokenize";
+  if (!gst_structure_get_int (s, "rate", &rate) || !gst_structure_get_int (s, "channels", &channels) ||
+      !gst_structure_get_int (s, "n-fft", &n_fft) || !gst_structure_get_int (s, "hop", &hop) ||
+      !gst_structure_get_int (s, "bins", &bins))
+    return "the spectrogram caps lack rate, channels, n-fft, hop or bins";
+  if (rate != info.sample_rate) {
+    const std::string r = std::to_string (info.sample_rate);
+    return model + " needs " + r + " Hz input but the spectrogram is at " + std::to_string (rate) +
+        " Hz. Resample before stft: set rate=" + r + " on eegsrc, or insert 'audioresample ! "
+        "audio/x-raw,rate=" + r + "' before stft (fewer than 64 channels; GStreamer 1.22's "
+        "audioresample refuses 64 or more)";
+  }
+  if (n_fft != info.n_fft || hop != info.hop || bins != info.bins)
+    return model + " needs n-fft=" + std::to_string (info.n_fft) + " hop=" + std::to_string (info.hop) +
+        " bins=" + std::to_string (info.bins) + " but the spectrogram has n-fft=" + std::to_string (n_fft) +
+        " hop=" + std::to_string (hop) + " bins=" + std::to_string (bins) +
+        ". Leave n-fft, hop and bins unset on stft (it takes them from tfmtokenize) or set these values";
+  if (!gst_structure_get_boolean (s, "waveform", &waveform) || !waveform)
+    return model + " needs the waveform but the spectrogram carries none; set waveform=true on stft "
+        "(the tokenizer's temporal branch needs the raw samples)";
+  GstStructure *want = model_sink_structure (st);
+  std::string problem;
+  for (const char *field : { "window", "scaling" }) {
+    const char *have = gst_structure_get_string (s, field);
+    const char *need = gst_structure_get_string (want, field);
+    if (have && g_strcmp0 (have, need) != 0)
+      problem = model + " was trained on " + field + "=" + need + " but the spectrogram has " + field + "=" +
+          have + "; set " + field + "=" + need + " on stft or leave it unset";
+  }
+  gst_structure_free (want);
+  return problem;
+}
+
+/* Posts the actionable reason for a rejected caps event once per run, so the
+ * application gets it instead of a bare not-negotiated. */
+static gboolean
+gst_tfm_tokenize_accept_caps (GstBaseTransform * trans, GstPadDirection direction, GstCaps * caps)
+{
+  GstTfmTokenize *self = GST_TFM_TOKENIZE (trans);
+  TokenizeState & st = *self->state;
+  if (direction != GST_PAD_SINK || !st.tokenizer || gst_caps_get_size (caps) != 1)
+    return GST_BASE_TRANSFORM_CLASS (gst_tfm_tokenize_parent_class)->accept_caps (trans, direction, caps);
+
+  const std::string problem = caps_mismatch (st, gst_caps_get_structure (caps, 0));
+  if (problem.empty ())
+    return TRUE;
+  GST_WARNING_OBJECT (self, "refusing %" GST_PTR_FORMAT ": %s", caps, problem.c_str ());
+  if (!st.negotiation_error_posted) {
+    st.negotiation_error_posted = true;
+    gchar *str = gst_caps_to_string (caps);
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("tfmtokenize: %s.", problem.c_str ()),
+        ("offered caps: %s", str));
+    g_free (str);
+  }
+  return FALSE;
+}
+
+static GstTfmTokenizeNormalize
+normalize_setting (GstTfmTokenize * self)
+{
+  GST_OBJECT_LOCK (self);
+  const GstTfmTokenizeNormalize n = self->normalize;
+  GST_OBJECT_UNLOCK (self);
+  return n;
+}
+
+static void
+reset_stream (TokenizeState & st)
+{
+  if (st.cutter)
+    st.cutter->reset ();
+  st.base_pts = GST_CLOCK_TIME_NONE;
+  st.discont = true;
+  st.ready.clear ();
+}
+
+static gboolean
+gst_tfm_tokenize_set_caps (GstBaseTransform * trans, GstCaps * incaps, GstCaps * outcaps)
+{
+  GstTfmTokenize *self = GST_TFM_TOKENIZE (trans);
+  TokenizeState & st = *self->state;
+  const GstStructure *s = gst_caps_get_structure (incaps, 0);
+  if (!st.tokenizer || !caps_mismatch (st, s).empty ())
+    return FALSE;
+  gst_structure_get_int (s, "rate", &st.rate);
+  gst_structure_get_int (s, "channels", &st.channels);
+  const neuro::WindowNormalize normalize = normalize_setting (self) == GST_TFM_TOKENIZE_NORMALIZE_Q95 ?
+      neuro::WindowNormalize::Q95 : neuro::WindowNormalize::None;
+  st.cutter = std::make_unique<neuro::WindowCutter> (model_geometry (st.tokenizer->info (), st.channels),
+      normalize);
+  reset_stream (st);
+  GST_INFO_OBJECT (self, "%d channels, %d frames per window, %d frames per stride; out %" GST_PTR_FORMAT,
+      st.channels, st.cutter->geometry ().frames_per_window (), st.cutter->geometry ().frames_per_stride (),
+      outcaps);
+  return TRUE;
+}
+
+/* ---- data -------------------------------------------------------------- */
+
+static GstClockTime
+frame_time (const TokenizeState & st, guint64 frame)
+{
+  return gst_util_uint64_scale (frame * (guint64) st.cutter->geometry ().hop, GST_SECOND, st.rate);
+}
+
+/* Restarts the window grid when upstream says so (DISCONT) or when the PTS
+ * disagrees with the frame counter by more than half a frame (lost data). */
+static void
+track_continuity (GstTfmTokenize * self, GstBuffer * in)
+{
+  TokenizeState & st = *self->state;
+  const GstClockTime pts = GST_BUFFER_PTS (in);
+  const bool is_discont = GST_BUFFER_IS_DISCONT (in);
+  if (!is_discont && GST_CLOCK_TIME_IS_VALID (st.base_pts) && GST_CLOCK_TIME_IS_VALID (pts)) {
+    const GstClockTime expected = st.base_pts + frame_time (st, st.cutter->frames_received ());
+    const GstClockTime half_frame = frame_time (st, 1) / 2;
+    if ((pts > expected ? pts - expected : expected - pts) <= half_frame)
+      return;
+    GST_WARNING_OBJECT (self, "PTS %" GST_TIME_FORMAT " but frame counter says %" GST_TIME_FORMAT
+        ": restarting windows", GST_TIME_ARGS (pts), GST_TIME_ARGS (expected));
+  } else if (!is_discont && GST_CLOCK_TIME_IS_VALID (st.base_pts)) {
+    return;
+  }
+  if (st.cutter->pending_frames () > 0)
+    GST_INFO_OBJECT (self, "discontinuity: dropping %d frames of an unfinished window",
+        st.cutter->pending_frames ());
+  reset_stream (st);
+  st.base_pts = GST_CLOCK_TIME_IS_VALID (pts) ? pts : 0;
+}
+
+static GstFlowReturn
+gst_tfm_tokenize_submit_input_buffer (GstBaseTransform * trans, gboolean is_discont, GstBuffer * input)
+{
+  GstTfmTokenize *self = GST_TFM_TOKENIZE (trans);
+  TokenizeState & st = *self->state;
+  /* The parent renegotiates if needed and queues the buffer; take it back. */
+  GstFlowReturn ret = GST_BASE_TRANSFORM_CLASS (gst_tfm_tokenize_parent_class)->submit_input_buffer (trans,
+      is_discont, input);
+  if (ret != GST_FLOW_OK || !trans->queued_buf)
+    return ret;
+  GstBuffer *in = trans->queued_buf;
+  trans->queued_buf = NULL;
+  if (!st.cutter) {
+    gst_buffer_unref (in);
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+
+  const size_t frame_bytes = st.cutter->geometry ().frame_floats () * sizeof (float);
+  GstMapInfo map;
+  if (!gst_buffer_map (in, &map, GST_MAP_READ)) {
+    gst_buffer_unref (in);
+    GST_ELEMENT_ERROR (self, RESOURCE, READ, ("Could not map an input buffer."), (NULL));
+    return GST_FLOW_ERROR;
+  }
+  if (map.size % frame_bytes != 0) {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+        ("Spectrogram buffer of %" G_GSIZE_FORMAT " bytes is not a whole number of %" G_GSIZE_FORMAT
+            "-byte frames (%d channels x (%d bins + %d waveform samples) float32).", map.size, frame_bytes,
+            st.channels, st.cutter->geometry ().bins, st.cutter->geometry ().n_fft), (NULL));
+    gst_buffer_unmap (in, &map);
+    gst_buffer_unref (in);
+    return GST_FLOW_ERROR;
+  }
+  /* Not the is_discont argument: the base class keeps it set until an output
+   * buffer leaves, i.e. for a whole window. */
+  track_continuity (self, in);
+  std::vector<neuro::TokenizerWindow> done;
+  st.cutter->push (reinterpret_cast<const float *> (map.data), map.size / frame_bytes, done);
+  for (auto & w : done)
+    st.ready.push_back (std::move (w));
+  gst_buffer_unmap (in, &map);
+  gst_buffer_unref (in);
+  return GST_FLOW_OK;
+}
+
+/* LibTorch's thread count is per thread: apply it in the streaming thread,
+ * again whenever the property or the thread changes. */
+static void
+apply_threads (GstTfmTokenize * self)
+{
+  TokenizeState & st = *self->state;
+  GST_OBJECT_LOCK (self);
+  const gint threads = self->threads;
+  GST_OBJECT_UNLOCK (self);
+  if (threads == st.threads_applied && g_thread_self () == st.threads_thread)
+    return;
+  neuro::set_model_threads (threads);
+  st.threads_applied = threads;
+  st.threads_thread = g_thread_self ();
+}
+
+/* A slower forward pass than any before raises the reported latency. */
+static void
+note_processing_time (GstTfmTokenize * self, GstClockTime elapsed)
+{
+  TokenizeState & st = *self->state;
+  GST_OBJECT_LOCK (self);
+  const bool grew = elapsed > st.processing;
+  if (grew)
+    st.processing = elapsed + elapsed / 4;  /* headroom so jitter does not post a message per window */
+  GST_OBJECT_UNLOCK (self);
+  if (grew)
+    gst_element_post_message (GST_ELEMENT (self), gst_message_new_latency (GST_OBJECT (self)));
+}
+
+/* Output tags: a tag list without modality gets the model's. */
+static GstEvent *
+tags_with_modality (GstTfmTokenize * self, GstTagList * tags)
+{
+  gchar *have = NULL;
+  if (gst_tag_list_get_string (tags, NEURO_TAG_MODALITY, &have)) {
+    g_free (have);
+    return NULL;
+  }
+  tags = gst_tag_list_copy (tags);
+  gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, NEURO_TAG_MODALITY,
+      self->state->tokenizer->info ().modality.c_str (), NULL);
+  gst_tag_list_set_scope (tags, GST_TAG_SCOPE_STREAM);
+  return gst_event_new_tag (tags);
+}
+
+static void
+ensure_modality_tag (GstTfmTokenize * self)
+{
+  TokenizeState & st = *self->state;
+  if (st.tags_seen)
+    return;
+  st.tags_seen = true;
+  GstTagList *tags = gst_tag_list_new_empty ();
+  gst_tag_list_set_scope (tags, GST_TAG_SCOPE_STREAM);
+  GstEvent *event = tags_with_modality (self, tags);
+  gst_tag_list_unref (tags);
+  gst_pad_push_event (GST_BASE_TRANSFORM_SRC_PAD (self), event);
+}
+
+static GstBuffer *
+tokens_buffer (GstTfmTokenize * self, const neuro::TokenizerWindow & w, const std::vector<uint32_t> & tokens)
+{
+  TokenizeState & st = *self->state;
+  const int T = st.cutter->geometry ().frames_per_window ();
+  const int channels = st.channels;
+  GstBuffer *out = gst_buffer_new_allocate (NULL, (gsize) T * channels * sizeof (guint32), NULL);
+  GstMapInfo map;
+  gst_buffer_map (out, &map, GST_MAP_WRITE);
+  guint32 *dst = reinterpret_cast<guint32 *> (map.data);
+  /* tokenize() gives channel-major rows; the stream is frame-major. */
+  for (int t = 0; t < T; t++)
+    for (int c = 0; c < channels; c++)
+      dst[(size_t) t * channels + c] = GUINT32_TO_LE (tokens[(size_t) c * T + t]);
+  gst_buffer_unmap (out, &map);
+
+  const GstClockTime start = st.base_pts + frame_time (st, w.first_frame);
+  GST_BUFFER_PTS (out) = start;
+  GST_BUFFER_DURATION (out) = st.base_pts + frame_time (st, w.first_frame + T) - start;
+  GST_BUFFER_OFFSET (out) = w.index * T;
+  GST_BUFFER_OFFSET_END (out) = (w.index + 1) * T;
+  if (st.discont) {
+    GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_DISCONT);
+    st.discont = false;
+  }
+  return out;
+}
+
+static GstFlowReturn
+gst_tfm_tokenize_generate_output (GstBaseTransform * trans, GstBuffer ** outbuf)
+{
+  GstTfmTokenize *self = GST_TFM_TOKENIZE (trans);
+  TokenizeState & st = *self->state;
+  *outbuf = NULL;
+  if (st.ready.empty ())
+    return GST_FLOW_OK;
+
+  const neuro::TokenizerWindow w = std::move (st.ready.front ());
+  st.ready.pop_front ();
+  const int T = st.cutter->geometry ().frames_per_window ();
+  std::vector<uint32_t> tokens ((size_t) st.channels * T);
+  apply_threads (self);
+  const auto began = std::chrono::steady_clock::now ();
+  try {
+    st.tokenizer->tokenize (w.stft.data (), w.raw.data (), st.channels, tokens.data ());
+  } catch (const std::exception & e) {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Tokenizer failed on window %" G_GUINT64_FORMAT ": %s",
+            w.index, e.what ()), ("model %s", st.model_path.c_str ()));
+    return GST_FLOW_ERROR;
+  }
+  const auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds> (
+      std::chrono::steady_clock::now () - began).count ();
+  note_processing_time (self, (GstClockTime) elapsed);
+  ensure_modality_tag (self);
+  *outbuf = tokens_buffer (self, w, tokens);
+  GST_LOG_OBJECT (self, "window %" G_GUINT64_FORMAT " -> %" GST_PTR_FORMAT " in %.1f ms", w.index, *outbuf,
+      elapsed / 1e6);
+  return GST_FLOW_OK;
+}
+
+/* ---- events and queries ------------------------------------------------ */
+
+static gboolean
+gst_tfm_tokenize_sink_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstTfmTokenize *self = GST_TFM_TOKENIZE (trans);
+  TokenizeState & st = *self->state;
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_STREAM_START:
+    case GST_EVENT_FLUSH_STOP:
+      reset_stream (st);
+      break;
+    case GST_EVENT_EOS:
+      if (st.cutter && st.cutter->pending_frames () > 0)
+        GST_INFO_OBJECT (self, "EOS: dropping %d frames of an unfinished window (%d needed)",
+            st.cutter->pending_frames (), st.cutter->geometry ().frames_per_window ());
+      reset_stream (st);
+      break;
+    case GST_EVENT_TAG:{
+      GstTagList *tags;
+      gst_event_parse_tag (event, &tags);
+      if (gst_tag_list_get_scope (tags) == GST_TAG_SCOPE_STREAM && st.tokenizer) {
+        st.tags_seen = true;
+        GstEvent *with_modality = tags_with_modality (self, tags);
+        if (with_modality) {
+          gst_event_unref (event);
+          event = with_modality;
+        }
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return GST_BASE_TRANSFORM_CLASS (gst_tfm_tokenize_parent_class)->sink_event (trans, event);
+}
+
+static gboolean
+gst_tfm_tokenize_query (GstBaseTransform * trans, GstPadDirection direction, GstQuery * query)
+{
+  GstTfmTokenize *self = GST_TFM_TOKENIZE (trans);
+  TokenizeState & st = *self->state;
+  if (direction != GST_PAD_SRC || GST_QUERY_TYPE (query) != GST_QUERY_LATENCY || !st.cutter)
+    return GST_BASE_TRANSFORM_CLASS (gst_tfm_tokenize_parent_class)->query (trans, direction, query);
+  if (!GST_BASE_TRANSFORM_CLASS (gst_tfm_tokenize_parent_class)->query (trans, direction, query))
+    return FALSE;
+
+  gboolean live;
+  GstClockTime min, max;
+  gst_query_parse_latency (query, &live, &min, &max);
+  /* Output PTS is the window's first frame; the window leaves with its last. */
+  GST_OBJECT_LOCK (self);
+  const GstClockTime ours = frame_time (st, st.cutter->geometry ().frames_per_window () - 1) + st.processing;
+  GST_OBJECT_UNLOCK (self);
+  min += ours;
+  if (GST_CLOCK_TIME_IS_VALID (max))
+    max += ours;
+  gst_query_set_latency (query, live, min, max);
+  GST_DEBUG_OBJECT (self, "latency min %" GST_TIME_FORMAT " (ours %" GST_TIME_FORMAT ")", GST_TIME_ARGS (min),
+      GST_TIME_ARGS (ours));
+  return TRUE;
+}
+
+/* ---- state ------------------------------------------------------------- */
+
+static GstStateChangeReturn
+gst_tfm_tokenize_change_state (GstElement * element, GstStateChange transition)
+{
+  GstTfmTokenize *self = GST_TFM_TOKENIZE (element);
+  TokenizeState & st = *self->state;
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY) {
+    st.negotiation_error_posted = false;
+    if (!load_model (self))
+      return GST_STATE_CHANGE_FAILURE;
+  }
+  GstStateChangeReturn ret = GST_ELEMENT_CLASS (gst_tfm_tokenize_parent_class)->change_state (element,
+      transition);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    st.cutter.reset ();
+    st.tags_seen = false;
+    st.negotiation_error_posted = false;
+    reset_stream (st);
+  } else if (transition == GST_STATE_CHANGE_READY_TO_NULL) {
+    st.tokenizer.reset ();
+    st.processing = 0;
+  }
+  return ret;
+}
+
+/* ---- properties -------------------------------------------------------- */
+
+static bool
+model_settable (GstTfmTokenize * self, const GParamSpec * pspec)
+{
+  if (GST_STATE (self) == GST_STATE_NULL && GST_STATE_PENDING (self) == GST_STATE_VOID_PENDING)
+    return true;
+  g_warning ("tfmtokenize: %s can only be changed in the NULL state (the model is loaded at NULL->READY)",
+      pspec->name);
+  return false;
+}
+
+static void
+gst_tfm_tokenize_set_property (GObject * object, guint prop_id, const GValue * value, GParamSpec * pspec)
+{
+  GstTfmTokenize *self = GST_TFM_TOKENIZE (object);
+  switch (prop_id) {
+    case PROP_MODEL:
+      if (!model_settable (self, pspec))
+        break;
+      GST_OBJECT_LOCK (self);
+      g_free (self->model);
+      self->model = g_value_dup_string (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_MODALITY:
+      if (!model_settable (self, pspec))
+        break;
+      GST_OBJECT_LOCK (self);
+      self->modality = (GstTfmTokenizeModality) g_value_get_enum (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_NORMALIZE:
+      GST_OBJECT_LOCK (self);
+      self->normalize = (GstTfmTokenizeNormalize) g_value_get_enum (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_THREADS:
+      GST_OBJECT_LOCK (self);
+      self->threads = g_value_get_int (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_tfm_tokenize_get_property (GObject * object, guint prop_id, GValue * value, GParamSpec * pspec)
+{
+  GstTfmTokenize *self = GST_TFM_TOKENIZE (object);
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODEL:
+      g_value_set_string (value, self->model);
+      break;
+    case PROP_MODALITY:
+      g_value_set_enum (value, self->modality);
+      break;
+    case PROP_NORMALIZE:
+      g_value_set_enum (value, self->normalize);
+      break;
+    case PROP_THREADS:
+      g_value_set_int (value, self->threads);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_tfm_tokenize_finalize (GObject * object)
+{
+  GstTfmTokenize *self = GST_TFM_TOKENIZE (object);
+  g_free (self->model);
+  delete self->state;
+  G_OBJECT_CLASS (gst_tfm_tokenize_parent_class)->finalize (object);
+}
+
 static void
 gst_tfm_tokenize_class_init (GstTfmTokenizeClass * klass)
 {
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
-  gst_element_class_set_static_metadata (element_class, "tfmtokenize", "Filter/Converter",
-      "TFM-Tokenizer: spectrogram windows to discrete tokens", "neurotokens developers");
-  GST_DEBUG_CATEGORY_INIT (gst_tfm_tokenize_debug, "tfmtokenize", 0, "tfmtokenize");
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
+
+  gobject_class->set_property = gst_tfm_tokenize_set_property;
+  gobject_class->get_property = gst_tfm_tokenize_get_property;
+  gobject_class->finalize = gst_tfm_tokenize_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_MODEL,
+      g_param_spec_string ("model", "Model",
+          "Path of the tokenizer weights (.safetensors; the file's metadata gives rate, n-fft, hop, bins, "
+          "window length in samples and vocabulary). Unset: the shipped model of 'modality'. "
+          "Changeable in NULL state only", DEFAULT_MODEL,
+          (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)));
+  g_object_class_install_property (gobject_class, PROP_MODALITY,
+      g_param_spec_enum ("modality", "Modality",
+          "Shipped model to load when 'model' is unset: <model dir>/tfm-tokenizer-<modality>.safetensors "
+          "(model dir: $NEUROTOKENS_MODEL_DIR, else the installed models). Changeable in NULL state only",
+          gst_tfm_tokenize_modality_get_type (), DEFAULT_MODALITY,
+          (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)));
+  g_object_class_install_property (gobject_class, PROP_NORMALIZE,
+      g_param_spec_enum ("normalize", "Normalize",
+          "Per-window, per-channel amplitude normalisation before tokenizing (dimensionless divisor); "
+          "applied from the next caps",
+          gst_tfm_tokenize_normalize_get_type (), DEFAULT_NORMALIZE,
+          (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property (gobject_class, PROP_THREADS,
+      g_param_spec_int ("threads", "Threads",
+          "LibTorch intra-op threads (count) used by the streaming thread for the forward pass; "
+          "0 = LibTorch's default", 0, 1024, DEFAULT_THREADS,
+          (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING)));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class, "TFM-Tokenizer", "Filter/Converter",
+      "Tokenizes fixed windows of an application/x-spectrogram stream (with waveform) into TFM-Tokenizer "
+      "tokens: one buffer per window of T token frames x channels uint32 LE, PTS of the window's first "
+      "frame, frame i at PTS + i*hop/rate; frames straddling two windows and an unfinished window at "
+      "EOS give no tokens. Posts no messages besides errors and latency", "neurotokens developers");
+
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_tfm_tokenize_change_state);
+  trans_class->passthrough_on_same_caps = FALSE;
+  trans_class->transform_caps = GST_DEBUG_FUNCPTR (gst_tfm_tokenize_transform_caps);
+  trans_class->accept_caps = GST_DEBUG_FUNCPTR (gst_tfm_tokenize_accept_caps);
+  trans_class->set_caps = GST_DEBUG_FUNCPTR (gst_tfm_tokenize_set_caps);
+  trans_class->submit_input_buffer = GST_DEBUG_FUNCPTR (gst_tfm_tokenize_submit_input_buffer);
+  trans_class->generate_output = GST_DEBUG_FUNCPTR (gst_tfm_tokenize_generate_output);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_tfm_tokenize_sink_event);
+  trans_class->query = GST_DEBUG_FUNCPTR (gst_tfm_tokenize_query);
+
+  gst_type_mark_as_plugin_api (gst_tfm_tokenize_modality_get_type (), (GstPluginAPIFlags) 0);
+  gst_type_mark_as_plugin_api (gst_tfm_tokenize_normalize_get_type (), (GstPluginAPIFlags) 0);
+  GST_DEBUG_CATEGORY_INIT (gst_tfm_tokenize_debug, "tfmtokenize", 0, "TFM-Tokenizer element");
 }
 
 static void
 gst_tfm_tokenize_init (GstTfmTokenize * self)
 {
-  (void) self;
+  self->model = g_strdup (DEFAULT_MODEL);
+  self->modality = DEFAULT_MODALITY;
+  self->normalize = DEFAULT_NORMALIZE;
+  self->threads = DEFAULT_THREADS;
+  self->state = new TokenizeState ();
 }

@@ -7,6 +7,18 @@ G_BEGIN_DECLS
 #define GST_TYPE_TFM_TOKENIZE (gst_tfm_tokenize_get_type ())
 G_DECLARE_FINAL_TYPE (GstTfmTokenize, gst_tfm_tokenize, GST, TFM_TOKENIZE, GstBaseTransform)
 
+/* Which shipped model `modality` selects when `model` is unset. */
+typedef enum {
+  GST_TFM_TOKENIZE_MODALITY_EEG,
+  GST_TFM_TOKENIZE_MODALITY_AUDIO,
+  GST_TFM_TOKENIZE_MODALITY_HAPTIC,
+} GstTfmTokenizeModality;
+
+typedef enum {
+  GST_TFM_TOKENIZE_NORMALIZE_Q95,
+  GST_TFM_TOKENIZE_NORMALIZE_NONE,
+} GstTfmTokenizeNormalize;
+
 GST_ELEMENT_REGISTER_DECLARE (tfmtokenize);
 
 G_END_DECLS

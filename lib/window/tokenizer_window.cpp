@@ -190,27 +190,42 @@ cut_signal (const float *signal, size_t n_samples, const WindowGeometry &geometr
   return done;
 }
 
-/* One single-channel Stft reused for every frame: reset() keeps the FFTW plan
- * (planning is slow and serialised) and restarts the frame at sample 0. */
+/* One Stft with the element's configuration (all channels, waveform) run on
+ * each window's samples: its frames are the element's frames, laid out by the
+ * same code, from the same FFTW problem (so, within a process, the same plan
+ * and bit-identical magnitudes). reset() keeps the plan. */
 std::vector<TokenizerWindow>
 cut_signal (const float *signal, size_t n_samples, const WindowGeometry &geometry,
     WindowNormalize normalize)
 {
+  WindowCutter cutter (geometry, normalize);
+  const WindowGeometry &g = geometry;
   StftConfig cfg;
-  cfg.n_fft = geometry.n_fft;
-  cfg.hop = geometry.hop;
-  cfg.bins = geometry.bins;
-  cfg.channels = 1;
-  cfg.waveform = false;
+  cfg.n_fft = g.n_fft;
+  cfg.hop = g.hop;
+  cfg.bins = g.bins;
+  cfg.channels = g.channels;
+  cfg.waveform = true;
   Stft stft (cfg);
-  std::vector<float> out;
-  const FrameSpectrum spectrum = [&] (const float *samples, float *magnitudes) {
+  const size_t L = (size_t) g.window_samples;
+  const size_t n_windows = n_samples / L;
+  const int T = g.frames_per_window ();
+  const std::vector<float> edge_frames ((size_t) (g.frames_per_stride () - T) * g.frame_floats (), 0.0f);
+  std::vector<float> interleaved (L * g.channels);
+  std::vector<float> frames;
+  std::vector<TokenizerWindow> done;
+  done.reserve (n_windows);
+  for (size_t w = 0; w < n_windows; w++) {
+    for (int c = 0; c < g.channels; c++)
+      for (size_t i = 0; i < L; i++)
+        interleaved[i * g.channels + c] = signal[(size_t) c * n_samples + w * L + i];
     stft.reset ();
-    out.clear ();
-    stft.push (samples, (size_t) geometry.n_fft, out);
-    std::copy (out.begin (), out.end (), magnitudes);
-  };
-  return cut_signal (signal, n_samples, geometry, normalize, spectrum);
+    frames.clear ();
+    stft.push (interleaved.data (), L, frames);
+    cutter.push (frames.data (), (size_t) T, done);
+    cutter.push (edge_frames.data (), (size_t) (g.frames_per_stride () - T), done);
+  }
+  return done;
 }
 
 }  // namespace neuro

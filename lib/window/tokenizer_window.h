@@ -131,9 +131,11 @@ std::vector<TokenizerWindow> cut_signal (const float *signal, size_t n_samples,
     const WindowGeometry &geometry, WindowNormalize normalize, const FrameSpectrum &spectrum);
 
 /* cut_signal() with the tokenizer's own spectrum: the project's STFT (lib/dsp,
- * neuro::Stft) with the periodic Hann window and plain magnitudes, i.e. what
- * `stft` with its defaults sends to tfmtokenize. This is the one the training
- * tool uses. */
+ * neuro::Stft) with the periodic Hann window and plain magnitudes, configured
+ * exactly as `stft` is in front of tfmtokenize (all channels, waveform), so
+ * each window's frames are the ones the element receives. (FFTW_MEASURE may
+ * pick a different algorithm for another channel count or process, so across
+ * those the magnitudes agree to float rounding, not bit for bit.) */
 std::vector<TokenizerWindow> cut_signal (const float *signal, size_t n_samples,
     const WindowGeometry &geometry, WindowNormalize normalize);
 
