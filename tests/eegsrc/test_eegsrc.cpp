@@ -228,6 +228,40 @@ GST_START_TEST (test_synthetic_is_eeg_like)
 }
 GST_END_TEST;
 
+static GstPadProbeReturn
+close_eyes_at_30s (GstPad * pad, GstPadProbeInfo * info, gpointer)
+{
+  if (GST_BUFFER_OFFSET (GST_PAD_PROBE_INFO_BUFFER (info)) + 1 >= 30 * 200) {
+    GstElement *src = gst_pad_get_parent_element (pad);
+    g_object_set (src, "eyes", 1, NULL);
+    gst_object_unref (src);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* "eyes" is changeable while playing: alpha rises after the switch. */
+GST_START_TEST (test_eyes_change_while_playing)
+{
+  Capture cap;
+  GstElement *pipeline = eegtest::make_pipeline (src ("channels=O1 samplesperbuffer=200 "
+          "num-buffers=60 name=src"), cap);
+  GstElement *eeg = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  GstPad *pad = gst_element_get_static_pad (eeg, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, close_eyes_at_30s, NULL, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (eeg);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  fail_unless (eegtest::wait_eos (pipeline, cap));
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  const std::vector<float> o1 = cap.channel (0);
+  const std::vector<float> before (o1.begin (), o1.begin () + 6000);
+  const std::vector<float> after (o1.begin () + 7000, o1.end ());
+  const double ratio = band_power (after, 200, 8, 13) / band_power (before, 200, 8, 13);
+  fail_unless (ratio >= 2.0, "alpha after/before closing the eyes = %f", ratio);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_live_paces_to_clock)
 {
   Capture cap;
@@ -617,6 +651,7 @@ eegsrc_suite (void)
   tcase_add_test (tc, test_synthetic_deterministic);
   tcase_add_test (tc, test_timestamps_from_sample_counter);
   tcase_add_test (tc, test_synthetic_is_eeg_like);
+  tcase_add_test (tc, test_eyes_change_while_playing);
   tcase_add_test (tc, test_live_paces_to_clock);
   tcase_add_test (tc, test_file_native_equals_library);
   tcase_add_test (tc, test_resample_64_channels);
