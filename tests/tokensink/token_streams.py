@@ -143,17 +143,18 @@ def running_time(pipeline):
     return clock.get_time() - pipeline.get_base_time()
 
 
-def push_live(pipeline, src, stop_after_ns, stop_event, send_eos=True, events=()):
+def push_live(pipeline, src, stop_after_ns, stop_event, send_eos=True, events=(), delay_ns=0):
     """Pushes buffers in real time until stop_after_ns of running time (or
     stop_event), then EOS unless send_eos is False (a device that just stops).
-    events lists (before_buffer_index, event)."""
+    events lists (before_buffer_index, event); each buffer leaves delay_ns
+    after its last frame (processing time of a real producer)."""
     pending = sorted(events, key=lambda e: e[0])
     first = 0
     while not stop_event.is_set():
         while pending and pending[0][0] <= first // src.frames_per_buffer:
             src.appsrc.send_event(pending.pop(0)[1])
         buf = src.buffer(first)
-        end = buf.pts + buf.duration
+        end = buf.pts + buf.duration + delay_ns
         if buf.pts >= stop_after_ns:
             break
         while running_time(pipeline) < end and not stop_event.is_set():
@@ -164,9 +165,10 @@ def push_live(pipeline, src, stop_after_ns, stop_event, send_eos=True, events=()
         src.appsrc.emit("end-of-stream")
 
 
-def start_live(pipeline, sources, plans, events=None):
-    """plans[i] = (stop_after_ns, send_eos); events[i] as for push_live.
-    Returns (threads, stop_event)."""
+def start_live(pipeline, sources, plans, events=None, delays=None):
+    """plans[i] = (stop_after_ns, send_eos); events[i] and delays[i] as for
+    push_live. Returns (threads, stop_event)."""
+    delays = delays or [0] * len(sources)
     events = events or [()] * len(sources)
     pipeline.set_state(Gst.State.PLAYING)
     pipeline.get_state(5 * Gst.SECOND)
@@ -174,9 +176,9 @@ def start_live(pipeline, sources, plans, events=None):
         time.sleep(0.01)
     send_tags(sources)
     stop = threading.Event()
-    threads = [threading.Thread(target=push_live, args=(pipeline, s, p[0], stop, p[1], e),
+    threads = [threading.Thread(target=push_live, args=(pipeline, s, p[0], stop, p[1], e, d),
                                 daemon=True)
-               for s, p, e in zip(sources, plans, events)]
+               for s, p, e, d in zip(sources, plans, events, delays)]
     for t in threads:
         t.start()
     return threads, stop

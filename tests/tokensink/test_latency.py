@@ -1,0 +1,56 @@
+#!/usr/bin/python3
+"""A live producer whose latency becomes known only once it has caps, and
+which posts no latency message (as tfmtokenize, whose window depends on its
+caps), must not be declared silent: tokensink asks for the latency again
+when caps arrive.
+
+Input 0 delivers every buffer 1.5 s after its last frame and answers latency
+queries with 2 s only once its pad has caps; input 1 is prompt. No gap may be
+recorded and the file must stay in running-time order."""
+import json
+import os
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import token_streams as ts  # noqa: E402
+
+S = 1_000_000_000
+
+
+def report_latency_once_configured(pad, info):
+    query = info.get_query()
+    if query.type == ts.Gst.QueryType.LATENCY and pad.get_current_caps() is not None:
+        live, _, max_latency = query.parse_latency()
+        query.set_latency(live, 2 * S, max_latency)
+    return ts.Gst.PadProbeReturn.OK
+
+
+def main():
+    location = os.path.join(tempfile.mkdtemp(prefix="tokensink-latency-"), "late.jsonl")
+    slow = ts.Source("eeg", 2, channels=2)
+    prompt = ts.Source("audio", 25, frames_per_buffer=5)
+    pipeline = ts.build(location, [slow, prompt], live=True)
+    slow.appsrc.set_property("min-latency", 0)
+    slow.appsrc.get_static_pad("src").add_probe(
+        ts.Gst.PadProbeType.QUERY_UPSTREAM | ts.Gst.PadProbeType.PULL,
+        report_latency_once_configured)
+    ts.start_live(pipeline, [slow, prompt], [(4 * S, True), (4 * S, True)],
+                  delays=[3 * S // 2, 0])
+    ts.wait_eos(pipeline, timeout_s=20)
+    pipeline.set_state(ts.Gst.State.NULL)
+
+    with open(location) as f:
+        records = [json.loads(line) for line in f]
+    gaps = [r for r in records if r["type"] == "gap"]
+    assert not gaps, f"a slow but announced input was declared silent: {gaps}"
+    tokens = [r for r in records if r["type"] == "tokens"]
+    assert len(tokens) == 8 + 100, len(tokens)
+    pts = [r["pts"] for r in tokens]
+    assert pts == sorted(pts), "records out of running-time order"
+    print(f"{len(tokens)} token lines in order, no gap, with a 1.5 s late input")
+
+
+if __name__ == "__main__":
+    main()
