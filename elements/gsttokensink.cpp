@@ -615,9 +615,9 @@ read_token_caps (GstTokenSinkMux * self, GstTokenSinkPad * pad, GstCaps * caps)
 
 /* Upstream latency can only be known once caps are set (tfmtokenize's window
  * depends on them), but GstAggregator keeps the answer of its first query.
- * Asking again through our own source pad makes it recompute; the writer
- * does not forward the pipeline's latency queries, so a recorder that never
- * syncs does not delay the other sinks of the pipeline. */
+ * Asking again through our own source pad makes it recompute. (To the
+ * pipeline the writer answers as a sink that never syncs, so the recorder
+ * does not delay the pipeline's other sinks.) */
 static void
 refresh_latency (GstTokenSinkMux * self)
 {
