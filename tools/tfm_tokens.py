@@ -78,7 +78,13 @@ class Stream:
         if self._pts:
             self.pts = np.asarray(self._pts, np.int64)
             self.duration = np.asarray(self._duration, np.int64)
-            self.tokens = np.asarray(self._tokens, np.uint32)
+            shapes = {np.shape(t) for t in self._tokens}
+            if len(shapes) == 1:
+                self.tokens = np.asarray(self._tokens, np.uint32)
+            else:   # the stream's caps changed: one array per frame
+                warnings.warn(f"stream {self.index} changes shape {sorted(shapes)}: "
+                              "tokens is a list of per-frame arrays")
+                self.tokens = [np.asarray(t, np.uint32) for t in self._tokens]
         del self._pts, self._duration, self._tokens
 
 
