@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -67,8 +68,25 @@ make_stft (const std::vector<float> &raw, int n, const neuro::ModelInfo &info)
   return out;
 }
 
+double
+process_cpu_seconds ()
+{
+  struct rusage ru;
+  getrusage (RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + 1e-6 * (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
+double
+median (std::vector<double> v)
+{
+  std::sort (v.begin (), v.end ());
+  return v[v.size () / 2];
+}
+
+/* Wall time per window (median and best: the machine may be shared) and
+ * CPU time, so a busy machine does not hide what the code costs. */
 void
-bench_tokenizer (const std::string &path, int windows)
+bench_tokenizer (const std::string &path, int windows, int threads)
 {
   auto tok = neuro::Tokenizer::load (path);
   const neuro::ModelInfo &info = tok->info ();
@@ -76,12 +94,20 @@ bench_tokenizer (const std::string &path, int windows)
   const std::vector<float> stft = make_stft (raw, kChannels, info);
   std::vector<uint32_t> tokens (static_cast<size_t> (kChannels) * info.frames_per_window ());
   tok->tokenize (stft.data (), raw.data (), kChannels, tokens.data ());  /* warm-up */
-  const auto t0 = std::chrono::steady_clock::now ();
-  for (int w = 0; w < windows; ++w)
+  std::vector<double> wall;
+  const double cpu0 = process_cpu_seconds ();
+  for (int w = 0; w < windows; ++w) {
+    const auto t0 = std::chrono::steady_clock::now ();
     tok->tokenize (stft.data (), raw.data (), kChannels, tokens.data ());
-  const double s = seconds_since (t0);
-  std::printf ("tokenizer 2x2x8: %d x (%d ch x %d s): %.1f ms/window, %.0f channel-seconds/s\n", windows,
-      kChannels, kSeconds, 1e3 * s / windows, windows * kChannels * kSeconds / s);
+    wall.push_back (seconds_since (t0));
+  }
+  const double cpu = (process_cpu_seconds () - cpu0) / windows;
+  const double channel_seconds = kChannels * kSeconds;
+  std::printf ("tokenizer 2x2x8, %d ch x %d s windows, %d threads: median %.1f ms/window (best %.1f) = "
+      "%.0f channel-seconds/s (best %.0f); CPU %.1f ms/window = %.0f channel-seconds per CPU-second per thread\n",
+      kChannels, kSeconds, threads, 1e3 * median (wall), 1e3 * *std::min_element (wall.begin (), wall.end ()),
+      channel_seconds / median (wall), channel_seconds / *std::min_element (wall.begin (), wall.end ()), 1e3 * cpu,
+      channel_seconds / cpu);
 }
 
 void
@@ -93,11 +119,14 @@ bench_classifier (const std::string &path, int windows)
   for (size_t i = 0; i < tokens.size (); ++i)
     tokens[i] = static_cast<uint32_t> ((i * 2654435761u) % 8192);
   cls->logits (tokens.data (), kClassifierChannels, frames);  /* warm-up */
-  const auto t0 = std::chrono::steady_clock::now ();
-  for (int w = 0; w < windows; ++w)
+  std::vector<double> wall;
+  for (int w = 0; w < windows; ++w) {
+    const auto t0 = std::chrono::steady_clock::now ();
     cls->logits (tokens.data (), kClassifierChannels, frames);
-  std::printf ("classifier 64x4: %d ch x %d frames: %.2f ms/decision\n", kClassifierChannels, frames,
-      1e3 * seconds_since (t0) / windows);
+    wall.push_back (seconds_since (t0));
+  }
+  std::printf ("classifier 64x4, %d ch x %d frames: median %.2f ms/decision (best %.2f)\n", kClassifierChannels,
+      frames, 1e3 * median (wall), 1e3 * *std::min_element (wall.begin (), wall.end ()));
 }
 
 }  // namespace
@@ -116,7 +145,7 @@ main (int argc, char **argv)
     neuro::tfm::TokenizerModel (neuro::tfm::TokenizerConfig ()).save (tok_path, {});
     neuro::tfm::ClassifierModel (neuro::tfm::ClassifierConfig ()).save (cls_path, {});
     std::printf ("threads: %d\n", threads);
-    bench_tokenizer (tok_path, windows);
+    bench_tokenizer (tok_path, windows, threads);
     bench_classifier (cls_path, 5 * windows);
   } catch (const neuro::ModelError &e) {
     std::fprintf (stderr, "%s\n", e.what ());
@@ -126,6 +155,9 @@ main (int argc, char **argv)
   std::remove (cls_path.c_str ());
   struct rusage ru;
   getrusage (RUSAGE_SELF, &ru);
-  std::printf ("peak RSS: %.1f MiB\n", ru.ru_maxrss / 1024.0);
+  double load[1] = {0};
+  getloadavg (load, 1);
+  std::printf ("peak RSS: %.1f MiB; load average during the run: %.1f on %ld cores\n", ru.ru_maxrss / 1024.0, load[0],
+      sysconf (_SC_NPROCESSORS_ONLN));
   return 0;
 }

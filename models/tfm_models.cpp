@@ -14,6 +14,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <sys/stat.h>
+
 namespace neuro {
 
 namespace {
@@ -181,10 +183,13 @@ default_model_dir ()
   if (env && *env)
     return env;
 #ifdef NEUROTOKENS_MODEL_DIR
-  return NEUROTOKENS_MODEL_DIR;
-#else
-  return NEUROTOKENS_INSTALL_MODEL_DIR;
+  /* The source tree's models/ for uninstalled builds; an installed copy may
+   * outlive that tree, so fall through when it is gone. */
+  struct stat st;
+  if (stat (NEUROTOKENS_MODEL_DIR, &st) == 0 && S_ISDIR (st.st_mode))
+    return NEUROTOKENS_MODEL_DIR;
 #endif
+  return NEUROTOKENS_INSTALL_MODEL_DIR;
 }
 
 }  // namespace neuro

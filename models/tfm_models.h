@@ -53,7 +53,9 @@ class Tokenizer {
    *   stft:   n x bins x T magnitudes (T = info().frames_per_window()), row-major
    *   raw:    n x window_samples samples (the same, already normalised, signal)
    *   tokens: n x T output token ids
-   * Runs under inference mode with the calling thread's LibTorch thread count. */
+   * Runs under inference mode; chunks of 8 windows are spread over as many
+   * worker threads as the calling thread's LibTorch thread count
+   * (set_model_threads). Throws ModelError for n <= 0. */
   virtual void tokenize (const float *stft, const float *raw, int n, uint32_t *tokens) = 0;
 
   /* The quantiser input (n x T x 64, L2-normalised) for parity tests. */
@@ -80,11 +82,14 @@ class Classifier {
   std::vector<double> probabilities (const std::vector<float> &logits) const;
 };
 
-/* Sets the LibTorch intra-op thread count of the calling thread (0 = keep). */
+/* Sets the LibTorch thread count of the calling thread (0 = keep): the
+ * number of workers Tokenizer::tokenize uses. Classifier::logits always runs
+ * on the calling thread alone (one short sequence). */
 void set_model_threads (int threads);
 
-/* Directory of the shipped models: $NEUROTOKENS_MODEL_DIR, else the
- * installed/compiled-in location. */
+/* Directory of the shipped models: $NEUROTOKENS_MODEL_DIR if set, else the
+ * source tree's models/ (compile-time NEUROTOKENS_MODEL_DIR) while it exists,
+ * else <prefix>/<datadir>/neurotokens/models. */
 std::string default_model_dir ();
 
 }  // namespace neuro

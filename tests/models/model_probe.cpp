@@ -8,6 +8,7 @@
  *   model_probe init tokenizer|classifier OUT [SEED]
  *                                         writes a model with the authors' random init (default
  *                                         hyper-parameters) through tfm_torch.h
+ *   model_probe model-dir                 prints neuro::default_model_dir ()
  *   model_probe roundtrip IN OUT          rewrites IN with write_safetensors (+ metadata "rewritten")
  *   model_probe tokenize FILE INPUT.json  {"n":N,"stft":[N*bins*T],"raw":[N*S]}
  *                                         -> {"quant_in":[N*T*emb], "tokens":[N*T]}
@@ -131,6 +132,10 @@ cmd_tokenize (const std::string &path, const std::string &input)
 int
 main (int argc, char **argv)
 {
+  if (argc == 2 && std::string (argv[1]) == "model-dir") {
+    std::printf ("%s\n", neuro::default_model_dir ().c_str ());
+    return 0;
+  }
   if (argc < 3) {
     std::fprintf (stderr, "usage: %s info|classify|tokenize FILE [INPUT.json]\n", argv[0]);
     return 1;
