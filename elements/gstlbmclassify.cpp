@@ -429,8 +429,8 @@ build_channel_map (GstLbmClassify * self)
   if (!missing.empty ()) {
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
         ("The stream lacks channels %s that classifier \"%s\" was trained on "
-            "(stream channels: %s). Select or derive them upstream, e.g. eegsrc "
-            "montage=.", list_or_none (missing).c_str (), info.path.c_str (),
+            "(stream channels: %s). Select or derive them upstream, e.g. with eegsrc "
+            "channels= or montage=.", list_or_none (missing).c_str (), info.path.c_str (),
             list_or_none (st->channel_names).c_str ()), (NULL));
     return false;
   }
