@@ -8,9 +8,12 @@
  * Values are float microvolts for every signal whose physical dimension is a
  * voltage (V, mV, uV, µV, nV); other signals (e.g. "bpm") keep their unit.
  *
- * What is refused (std::runtime_error naming the file and the problem):
- *  - files EDFlib cannot open: missing, unreadable, truncated (size does not
- *    match the header), corrupt header, EDF+D (discontinuous) recordings;
+ * What is refused (EegError, a std::runtime_error naming the file and the problem):
+ *  - files EDFlib cannot open: missing, unreadable, not a regular file,
+ *    truncated (size does not match the header), corrupt header, EDF+D
+ *    (discontinuous) recordings. One exception: EDF+ files whose annotation
+ *    signal has text in its transducer/dimension/prefilter fields (PhysioNet
+ *    EEGMMIDB) are read through a temporary copy with those fields blanked;
  *  - a selection whose signals have different sample rates (pick signals of one
  *    rate with `channels`), or a sample rate that is not a whole number of Hz
  *    (samples per data record / record duration); data records that are not
