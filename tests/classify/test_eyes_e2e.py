@@ -32,12 +32,14 @@ def model_metadata(path):
 
 
 def channel_selection(metadata):
-    """eegsrc property that yields the classifier's channels, by name."""
+    """eegsrc property giving the classifier's channels: plain channels come in
+    reverse order plus Cz, so lbmclassify has to pick them by name."""
     names = [n.strip() for n in metadata.get("channels", "").split(",") if n.strip()]
     if not names:
         return ""
-    prop = "montage" if all("-" in n for n in names) else "channels"
-    return f'{prop}="{",".join(names)}"'
+    if all("-" in n for n in names):
+        return f'montage="{",".join(names)}"'
+    return f'channels="{",".join(names[::-1] + ["Cz"])}"'
 
 
 def label_state(label):
