@@ -170,7 +170,8 @@ struct StreamState
   std::string caps_modality, tag_modality;
   std::vector<std::string> tag_names, tag_units;
   bool caps_ok = false;
-  bool described = false;       /* a stream line describes the current desc */
+  bool described = false;       /* the first stream line has been written */
+  std::string first_description; /* the stream line as of the first record */
 
   std::deque<PendingRecord> pending;    /* sorted by key */
   /* Running time up to which this stream's content is known: its next record
@@ -186,6 +187,7 @@ struct StreamState
     pending.clear ();
     horizon = gap_start = GST_CLOCK_TIME_NONE;
     eos = silent = described = false;
+    first_description.clear ();
     frames = 0;
   }
 };
@@ -223,6 +225,8 @@ gst_token_sink_pad_init (GstTokenSinkPad * pad)
 static void
 insert_record (StreamState & st, GstClockTime key, std::string line)
 {
+  if (st.first_description.empty ())
+    st.first_description = neuro::stream_line (st.desc);
   auto pos = std::upper_bound (st.pending.begin (), st.pending.end (), key,
       [](GstClockTime k, const PendingRecord & r) { return k < r.key; });
   st.pending.insert (pos, PendingRecord { key, std::move (line) });
@@ -238,7 +242,12 @@ later (GstClockTime a, GstClockTime b)
   return MAX (a, b);
 }
 
-/* Channel names and units come from tags only when they match the caps. */
+static GstClockTime event_key (const StreamState & st, GstClockTime rt);
+
+/* Channel names and units come from tags only when they match the caps.
+ * The description as of the stream's first record is written just before
+ * that record's line; a later change is queued where the stream's data has
+ * got to, so the lines before it keep their description. */
 static void
 describe_stream (StreamState & st)
 {
@@ -252,7 +261,8 @@ describe_stream (StreamState & st)
   }
   d.channel_units = (int) st.tag_units.size () == d.channels ? st.tag_units :
       std::vector<std::string> ();
-  st.described = false;
+  if (!st.first_description.empty ())
+    insert_record (st, event_key (st, GST_CLOCK_TIME_NONE), neuro::stream_line (d));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -472,7 +482,7 @@ emit_ready_records (const PadList & pads, std::string & out)
     if (!best)
       return;
     if (!best->described) {
-      out += neuro::stream_line (best->desc);
+      out += best->first_description;
       best->described = true;
     }
     out += best->pending.front ().line;

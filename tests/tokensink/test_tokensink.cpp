@@ -410,6 +410,38 @@ GST_START_TEST (test_gap_event_and_pad_name)
 }
 GST_END_TEST;
 
+/* New tags mid-stream: the stream is described again before its next line. */
+GST_START_TEST (test_redescribed_stream)
+{
+  const std::string path = temp_path ("retag.jsonl");
+  GstBus *bus;
+  GstElement *sink = make_sink (path, &bus);
+  GstHarness *h = gst_harness_new_with_element (sink, "sink_%u", NULL);
+  gst_harness_set_src_caps_str (h, token_caps ("eeg", 2, 2).c_str ());
+  fail_unless (gst_harness_push_event (h, gst_event_new_tag (neuro::make_stream_tags ("eeg",
+                  {"O1", "O2"}, {"uV", "uV"}))));
+  fail_unless_equals_int (gst_harness_push (h, token_buffer (kEeg, 0)), GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (h, gst_event_new_tag (neuro::make_stream_tags ("eeg",
+                  {"P7", "P8"}, {"uV", "uV"}))));
+  fail_unless_equals_int (gst_harness_push (h, token_buffer (kEeg, 2)), GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  wait_eos (bus);
+  gst_harness_teardown (h);
+  release_sink (sink, bus);
+
+  std::vector<std::string> types;
+  std::vector<Json> r = read_records (path);
+  for (const Json & j : r)
+    types.push_back (j["type"]);
+  const std::vector<std::string> want = {"header", "stream", "tokens", "tokens", "stream",
+    "tokens", "tokens", "end"};
+  fail_unless (types == want, "got %s", Json (types).dump ().c_str ());
+  fail_unless (r[1]["channels"] == Json ({"O1", "O2"}));
+  fail_unless (r[4]["channels"] == Json ({"P7", "P8"}));
+  fail_unless_equals_uint64 (r[5]["pts"].get<guint64> (), GST_SECOND);
+}
+GST_END_TEST;
+
 /* overwrite=false (the default) never touches an existing file. */
 GST_START_TEST (test_existing_file_n)
 {
@@ -507,6 +539,7 @@ tokensink_suite (void)
   tcase_add_test (tc, test_header_stream_end_records);
   tcase_add_test (tc, test_tags_and_events);
   tcase_add_test (tc, test_gap_event_and_pad_name);
+  tcase_add_test (tc, test_redescribed_stream);
   tcase_add_test (tc, test_existing_file_n);
   tcase_add_test (tc, test_unwritable_path_n);
   tcase_add_test (tc, test_no_location_n);
