@@ -30,6 +30,7 @@
 #include <cmath>
 #include <cstring>
 #include <exception>
+#include <system_error>
 #include <thread>
 
 namespace neuro {
@@ -715,7 +716,6 @@ TokenizerModel::tokenize (const at::Tensor &stft, const at::Tensor &raw, at::Ten
    * instead of one OpenMP barrier per op, which stalls badly whenever the
    * cores are shared with other processes. */
   const int workers = static_cast<int> (std::min<int64_t> (at::get_num_threads (), chunks));
-  SerialThreads serial;
   std::vector<std::thread> pool;
   std::vector<std::exception_ptr> errors (static_cast<size_t> (workers));
   for (int w = 0; w < workers; ++w) {
@@ -729,10 +729,15 @@ TokenizerModel::tokenize (const at::Tensor &stft, const at::Tensor &raw, at::Ten
         errors[static_cast<size_t> (w)] = std::current_exception ();
       }
     };
-    if (w + 1 < workers)
+    if (w + 1 == workers) {
+      job ();  /* the calling thread takes the last share */
+      continue;
+    }
+    try {
       pool.emplace_back (job);
-    else
-      job ();
+    } catch (const std::system_error &) {
+      job ();  /* no thread available: do that share here */
+    }
   }
   for (auto &t : pool)
     t.join ();

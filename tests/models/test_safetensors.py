@@ -109,6 +109,9 @@ def write_case(case, path, tensors):
     if case == "bad_metadata_n":
         ref.write_safetensors(path, tensors, dict(METADATA, depth="four"))
         return "metadata 'depth' = 'four' is not a positive integer"
+    if case == "wrong_architecture_n":
+        ref.write_safetensors(path, tensors, METADATA)  # a classifier, opened as a tokenizer below
+        return "architecture 'tfm-encoder' cannot be used as a tokenizer"
     if case == "labels_count_n":
         ref.write_safetensors(path, tensors, dict(METADATA, labels="a,b"))
         return "lists 2 labels but the head has 3 outputs"
@@ -120,7 +123,8 @@ def main(probe, case):
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "model.safetensors")
         expected = write_case(case, path, tensors)
-        run = subprocess.run([probe, "info", path], capture_output=True, text=True)
+        command = ["tokenize", path, "unused.json"] if case == "wrong_architecture_n" else ["info", path]
+        run = subprocess.run([probe] + command, capture_output=True, text=True)
         if expected is not None:
             print(run.stderr.strip())
             assert run.returncode == 2, "corrupt file was not refused (status %d): %s" % (run.returncode, run.stdout)
