@@ -5,6 +5,7 @@
 #include <fstream>
 #include <random>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "dft_reference.h"
@@ -159,6 +160,39 @@ test_reset_restarts_framing (void)
   g_assert_true (b == fresh);
 }
 
+/* FFTW's planner is not thread-safe: Stft objects made and destroyed in
+ * parallel threads must neither crash nor change results. */
+static void
+test_parallel_planning (void)
+{
+  const auto x = noise (4 * 3000, 11);
+  const int sizes[] = { 200, 256, 1000, 63, 512, 128, 300, 77 };
+  std::vector<std::vector<float>> parallel (8);
+  std::vector<StftConfig> cfgs;
+  for (int n : sizes) {
+    StftConfig cfg;
+    cfg.n_fft = n;
+    cfg.hop = n / 2;
+    cfg.bins = n / 2;
+    cfg.channels = 4;
+    cfgs.push_back (cfg);
+  }
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < cfgs.size (); i++)
+    threads.emplace_back ([&, i] {
+      for (int rep = 0; rep < 5; rep++)
+        parallel[i] = neuro::stft_frames (x.data (), 3000, cfgs[i]);
+    });
+  for (auto &t : threads)
+    t.join ();
+  for (size_t i = 0; i < cfgs.size (); i++) {
+    const auto want = ref::stft (x, cfgs[i]);
+    const size_t per = 4 * (size_t) cfgs[i].bins;
+    g_assert_cmpuint (parallel[i].size (), ==, want.size ());
+    g_assert_cmpfloat (ref::max_rel_error (parallel[i].data (), per, want, per, false), <=, 1e-5);
+  }
+}
+
 static void
 test_bad_configs_n (void)
 {
@@ -193,6 +227,7 @@ main (int argc, char **argv)
   g_test_add_func ("/stft/core/partition_independence", test_partition_independence);
   g_test_add_func ("/stft/core/waveform_layout", test_waveform_layout);
   g_test_add_func ("/stft/core/reset_restarts_framing", test_reset_restarts_framing);
+  g_test_add_func ("/stft/core/parallel_planning", test_parallel_planning);
   g_test_add_func ("/stft/core/bad_configs_n", test_bad_configs_n);
   return g_test_run ();
 }
