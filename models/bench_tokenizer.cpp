@@ -104,7 +104,7 @@ bench_tokenizer (const std::string &path, int windows, int threads)
   const double cpu = (process_cpu_seconds () - cpu0) / windows;
   const double channel_seconds = kChannels * kSeconds;
   std::printf ("tokenizer 2x2x8, %d ch x %d s windows, %d threads: median %.1f ms/window (best %.1f) = "
-      "%.0f channel-seconds/s (best %.0f); CPU %.1f ms/window = %.0f channel-seconds per CPU-second per thread\n",
+      "%.0f channel-seconds/s (best %.0f); CPU %.1f ms/window = %.0f channel-seconds per CPU-second\n",
       kChannels, kSeconds, threads, 1e3 * median (wall), 1e3 * *std::min_element (wall.begin (), wall.end ()),
       channel_seconds / median (wall), channel_seconds / *std::min_element (wall.begin (), wall.end ()), 1e3 * cpu,
       channel_seconds / cpu);

@@ -94,7 +94,24 @@ void write_safetensors (const std::string &path, const std::vector<TensorData> &
  * for absent keys (DESIGN.md "Weights"). The architecture, when the metadata
  * lacks it, is recognised from the tensor names ("quantizer.embedding.weight"
  * -> "tfm-tokenizer", "classification_head.weight" -> "tfm-encoder").
- * Malformed numbers are a ModelError naming the key. */
+ * Malformed numbers are a ModelError naming the key.
+ *
+ * Metadata keys (all values are strings; default in brackets):
+ *   architecture     tfm-tokenizer | tfm-encoder       [from tensor names]
+ *   id               caps/recording identifier        [file name stem]
+ *   modality         eeg, audio, haptic, ...          [eeg]
+ *   sample-rate      Hz                               [200]
+ *   n-fft, hop       STFT = temporal conv kernel/stride, samples [200, 100]
+ *   bins             spectrum bins fed to the model   [100]
+ *   window-samples   samples per tokenizer window     [2000]
+ *   vocabulary       codebook size                    [8192]
+ *   labels           comma list (classifiers)         [0, 1, ...]
+ *   channels         comma list of expected channel names (classifiers) [by position]
+ *   embedding-size, heads                             [64, 8]
+ *   freq-depth, temporal-depth, decoder-depth, freq-patch (tokenizer) [2, 2, 8, 5]
+ *   depth            LAT blocks (classifier)          [4]
+ * Class count, channel rows and positional-table length of a classifier come
+ * from its tensor shapes. */
 ModelInfo read_model_info (const SafetensorsFile &file);
 
 /* Integer metadata value with a default; throws ModelError naming the key
