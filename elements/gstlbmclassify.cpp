@@ -403,6 +403,11 @@ build_channel_map (GstLbmClassify * self)
   const neuro::ModelInfo & info = st->classifier->info ();
   st->channel_map.clear ();
   if (info.channels.empty ()) {
+    if (st->channels != st->classifier->max_channels ())
+      GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+          ("Classifier \"%s\" names no channels and has %d channel embeddings; the "
+              "stream's %d channels are taken by position.", info.path.c_str (),
+              st->classifier->max_channels (), st->channels), (NULL));
     for (int c = 0; c < st->channels; c++)
       st->channel_map.push_back (c);
     return true;

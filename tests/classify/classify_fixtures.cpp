@@ -50,14 +50,14 @@ channel_major (const std::vector<uint32_t> &frame_major, int channels, int first
 }
 
 GstCaps *
-token_caps (int channels, int vocabulary, int codebooks, int fps_n, int fps_d)
+token_caps (int channels, int vocabulary, int codebooks, const char *modality)
 {
   return gst_caps_new_simple ("application/x-tokens",
-      "modality", G_TYPE_STRING, "eeg",
+      "modality", G_TYPE_STRING, modality,
       "channels", G_TYPE_INT, channels,
       "vocabulary", G_TYPE_INT, vocabulary,
       "codebooks", G_TYPE_INT, codebooks,
-      "framerate", GST_TYPE_FRACTION, fps_n, fps_d,
+      "framerate", GST_TYPE_FRACTION, 2, 1,
       "model", G_TYPE_STRING, "test-tokens", NULL);
 }
 

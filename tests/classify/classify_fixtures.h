@@ -28,8 +28,9 @@ std::vector<uint32_t> random_tokens (int frames, int channels, uint32_t seed,
 std::vector<uint32_t> channel_major (const std::vector<uint32_t> &frame_major,
     int channels, int first, int count, const std::vector<int> &pick);
 
+/* framerate 2/1 (frames 0.5 s apart), as tfmtokenize with the shipped models */
 GstCaps *token_caps (int channels, int vocabulary = 8192, int codebooks = 1,
-    int fps_n = 2, int fps_d = 1);
+    const char *modality = "eeg");
 
 /* A buffer of `count` frames starting at frame `first` of the stream, PTS
  * `pts`, duration count / framerate. */

@@ -372,6 +372,14 @@ GST_START_TEST (test_gaps_restart_the_window)
 
   const std::vector<GstClockTime> expected = { 2 * GST_SECOND, 5 * kPeriod,
     9 * kPeriod, 13 * kPeriod };
+  /* 4 channels for a 16-channel model without channel names: a warning says so */
+  GstMessage *warning = gst_bus_pop_filtered (f.bus, GST_MESSAGE_WARNING);
+  fail_unless (warning != NULL, "no warning about channels taken by position");
+  GError *err = NULL;
+  gst_message_parse_warning (warning, &err, NULL);
+  assert_contains (err->message, "stream's 4 channels are taken by position");
+  g_error_free (err);
+  gst_message_unref (warning);
   fail_unless_equals_int (stamps.size (), expected.size ());
   for (size_t i = 0; i < expected.size (); i++)
     fail_unless_equals_uint64 (stamps[i], expected[i]);
@@ -595,6 +603,13 @@ GST_START_TEST (test_multiple_codebooks_n)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_modality_mismatch_n)
+{
+  std::string text = caps_error (token_caps (16, 8192, 1, "audio"));
+  assert_contains (text, "trained on eeg tokens, but the stream carries audio tokens");
+}
+GST_END_TEST;
+
 GST_START_TEST (test_too_many_channels_n)
 {
   std::string text = caps_error (token_caps (17));
@@ -682,6 +697,7 @@ lbmclassify_suite (void)
   tcase_add_test (tc, test_window_too_long_n);
   tcase_add_test (tc, test_vocabulary_mismatch_n);
   tcase_add_test (tc, test_multiple_codebooks_n);
+  tcase_add_test (tc, test_modality_mismatch_n);
   tcase_add_test (tc, test_too_many_channels_n);
   tcase_add_test (tc, test_token_outside_vocabulary_n);
   tcase_add_test (tc, test_partial_frame_n);
