@@ -216,6 +216,14 @@ GST_START_TEST (test_decision_per_tokenizer_window)
       fail_unless_equals_string (m->labels[i], model->info ().labels[i].c_str ());
     assert_meta_matches_classifier (m, *model,
         channel_major (tokens, C, w * T, T, first_channels (C)), C, T);
+    /* the decision stays with copies of the buffer */
+    GstBuffer *copy = gst_buffer_copy (buf);
+    auto copied = metas_of (copy);
+    fail_unless_equals_int (copied.size (), 1);
+    fail_unless (copied[0] != m && copied[0]->timestamp == m->timestamp &&
+        copied[0]->class_index == m->class_index && copied[0]->logits[0] == m->logits[0]);
+    fail_unless_equals_string (copied[0]->labels[kTuevClasses - 1], m->labels[kTuevClasses - 1]);
+    gst_buffer_unref (copy);
     out.push_back (buf);
   }
 
