@@ -1,0 +1,85 @@
+#!/usr/bin/python3
+"""Runs pipelines/network-loopback.sh on a free loopback port and compares the recordings.
+
+The receiver's recording (received.jsonl, tokens that crossed RTP/UDP) must match the
+sender's local recording of the same tokenizer output (sent.jsonl): same stream
+description (caps: framerate, vocabulary, codebooks, model; tags: modality, channel
+names, units), same number of frames, identical tokens, and timestamps that keep the
+sender's frame spacing (the receiver's clock starts elsewhere: compare differences).
+"""
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.environ.get("NEUROTOKENS_SOURCE_DIR", os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(SOURCE, "tools"))
+import tfm_tokens  # noqa: E402
+
+SECONDS_OF_EEG = 20
+# Receiver timestamps come from arrival times smoothed by rtpjitterbuffer; allow a
+# scheduling delay on a loaded machine, far below one EEG token frame (500 ms).
+SPACING_TOLERANCE_NS = 100_000_000
+DESCRIPTION = ("modality", "channels", "units", "framerate", "vocabulary", "codebooks", "model")
+
+
+def free_udp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def compare(sent, received):
+    failures = []
+    if sorted(received.streams) != sorted(sent.streams):
+        return [f"streams: sent {sorted(sent.streams)}, received {sorted(received.streams)}"]
+    for n, a in sent.streams.items():
+        b = received.streams[n]
+        for key in DESCRIPTION:
+            if a.info.get(key) != b.info.get(key):
+                failures.append(f"stream {n} {key}: sent {a.info.get(key)}, received {b.info.get(key)}")
+        print(f"stream {n}: {len(a.pts)} frames sent, {len(b.pts)} received; "
+              f"received description {[b.info.get(k) for k in ('modality', 'model', 'framerate')]}")
+        if len(a.pts) != len(b.pts):
+            failures.append(f"stream {n}: {len(a.pts)} frames sent, {len(b.pts)} received")
+            continue
+        if (a.tokens != b.tokens).any():
+            failures.append(f"stream {n}: received tokens differ from the sent ones")
+        da, db = a.pts - a.pts[0], b.pts - b.pts[0]
+        worst = int(abs(da - db).max())
+        print(f"  largest timing difference (relative to the first frame): {worst / 1e6:.1f} ms")
+        if worst > SPACING_TOLERANCE_NS:
+            failures.append(f"stream {n}: received frame times deviate by {worst} ns")
+        if (db[1:] <= db[:-1]).any():
+            failures.append(f"stream {n}: received pts not strictly increasing")
+        if b.end is None:
+            failures.append(f"stream {n}: receiver recording has no end record")
+    expected = (SECONDS_OF_EEG * 200 // 2000) * 19
+    if sent.streams and len(sent.streams[0].pts) != expected:
+        failures.append(f"sender recorded {len(sent.streams[0].pts)} frames, expected {expected}")
+    return failures
+
+
+def main():
+    script = os.path.join(SOURCE, "pipelines", "network-loopback.sh")
+    env = dict(os.environ, PORT=str(free_udp_port()), SECONDS_OF_EEG=str(SECONDS_OF_EEG))
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = subprocess.run(["sh", script], cwd=tmp, env=env, capture_output=True,
+                              text=True, timeout=120)
+        sys.stdout.write(proc.stdout)
+        if proc.returncode != 0:
+            sys.stdout.write(proc.stderr[-6000:])
+            print(f"FAIL: network-loopback.sh exited {proc.returncode}")
+            return 1
+        sent = tfm_tokens.load(os.path.join(tmp, "sent.jsonl"))
+        received = tfm_tokens.load(os.path.join(tmp, "received.jsonl"))
+    failures = compare(sent, received)
+    for f in failures:
+        print("FAIL:", f)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
