@@ -505,7 +505,8 @@ gst_tfm_tokenize_submit_input_buffer (GstBaseTransform * trans, gboolean is_disc
 }
 
 /* LibTorch's thread count is per thread: apply it in the streaming thread,
- * again whenever the property or the thread changes. */
+ * again whenever the property or the thread changes. A new thread starts
+ * with LibTorch's count at 1, so 0 asks for one per core explicitly. */
 static void
 apply_threads (GstTfmTokenize * self)
 {
@@ -515,7 +516,7 @@ apply_threads (GstTfmTokenize * self)
   GST_OBJECT_UNLOCK (self);
   if (threads == st.threads_applied && g_thread_self () == st.threads_thread)
     return;
-  neuro::set_model_threads (threads);
+  neuro::set_model_threads (threads > 0 ? threads : (int) g_get_num_processors ());
   st.threads_applied = threads;
   st.threads_thread = g_thread_self ();
 }
@@ -827,7 +828,7 @@ gst_tfm_tokenize_class_init (GstTfmTokenizeClass * klass)
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_int ("threads", "Threads",
           "LibTorch intra-op threads (count) used by the streaming thread for the forward pass; "
-          "0 = LibTorch's default", 0, 1024, DEFAULT_THREADS,
+          "0 = one per CPU core", 0, 1024, DEFAULT_THREADS,
           (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING)));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
