@@ -16,7 +16,12 @@ recording the check derives from the source's length and the model's metadata
 - a branch with lbmclassify: one classification record per window, at its start.
 
 Usage: check_multimodal.py pipelines/multimodal-x.launch
+       check_multimodal.py --tampered_n pipelines/multimodal-x.launch
+The second form shows that the check can fail: it records once, then checks copies of
+the recording with one frame removed, one duplicated and one moved by a frame; each
+must be rejected.
 """
+import copy
 import json
 import os
 import re
@@ -25,6 +30,8 @@ import subprocess
 import sys
 import tempfile
 import wave
+
+import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.environ.get("NEUROTOKENS_SOURCE_DIR", os.path.join(HERE, "..", ".."))
@@ -126,8 +133,8 @@ def check_stream(n, st, branch, failures):
                             f"at {want[::T]}")
 
 
-def main():
-    path = os.path.abspath(sys.argv[1])
+def run_launch(path):
+    """Runs the launch line in a temporary directory; returns (args, Recording) or None."""
     shared = os.path.abspath(os.environ.get("NEUROTOKENS_SHARED_DIR", "../shared"))
     args = launch_args(path, shared)
     location = prop(args, "tokensink", "location")
@@ -137,14 +144,50 @@ def main():
         if proc.returncode != 0 or "ERROR" in proc.stdout:
             print(proc.stdout[-4000:], proc.stderr[-4000:])
             print(f"FAIL: {os.path.basename(path)} exited {proc.returncode}")
-            return 1
-        rec = tfm_tokens.load(os.path.join(tmp, location))
+            return None
+        return args, tfm_tokens.load(os.path.join(tmp, location))
+
+
+def check_recording(rec, args):
+    """Returns the list of failures of a recording against its launch arguments."""
     failures = []
     by_stream = branches(args)
     if sorted(rec.streams) != sorted(by_stream):
         failures.append(f"streams {sorted(rec.streams)} recorded, launch line has {sorted(by_stream)}")
     for n in sorted(set(rec.streams) & set(by_stream)):
         check_stream(n, rec.streams[n], by_stream[n], failures)
+    return failures
+
+
+def tampered(rec, n, how):
+    """A copy of the recording with stream n's frames damaged (removed/duplicated/moved)."""
+    bad = copy.deepcopy(rec)
+    st = bad.streams[n]
+    k = len(st.pts) // 2
+    if how == "removed":
+        st.pts, st.tokens = np.delete(st.pts, k), np.delete(st.tokens, k, axis=0)
+    elif how == "duplicated":
+        st.pts, st.tokens = np.insert(st.pts, k, st.pts[k]), np.insert(st.tokens, k, st.tokens[k], axis=0)
+    else:
+        st.pts = st.pts.copy()
+        st.pts[k] += 1_000_000_000 // int(st.framerate)
+    return bad
+
+
+def main():
+    tamper = sys.argv[1] == "--tampered_n"
+    path = os.path.abspath(sys.argv[-1])
+    result = run_launch(path)
+    if result is None:
+        return 1
+    args, rec = result
+    failures = check_recording(rec, args)
+    if tamper and not failures:
+        for n in sorted(rec.streams):
+            for how in ("removed", "duplicated", "moved"):
+                print(f"-- stream {n}, one frame {how}: must be rejected")
+                if not check_recording(tampered(rec, n, how), args):
+                    failures.append(f"stream {n} with a frame {how} was accepted")
     for f in failures:
         print("FAIL:", f)
     return 1 if failures else 0
