@@ -542,6 +542,33 @@ GST_START_TEST (test_normalize)
 }
 GST_END_TEST;
 
+/* The thread count changes the speed, never the tokens. */
+GST_START_TEST (test_threads_same_tokens)
+{
+  const int channels = 16;
+  const size_t n_samples = L + N_FFT;
+  const std::vector<float> x = test_signal (channels, n_samples, 21);
+  const neuro::StftConfig cfg = stft_config (channels);
+  const std::vector<float> frames = neuro::stft_frames (interleave (x, channels).data (), n_samples, cfg);
+  const size_t ff = neuro::stft_frame_floats (cfg);
+  std::vector<std::vector<uint32_t>> got;
+  for (int threads : { 1, 2, 0 }) {
+    GstElement *e = new_tokenizer (model_10s ());
+    g_object_set (e, "threads", threads, NULL);
+    GstBus *bus;
+    GstHarness *h = new_harness (e, &bus);
+    gst_harness_set_src_caps (h, spectrogram_caps (channels));
+    gst_harness_push (h, spectrogram_buffer (frames, ff, 0, frames.size () / ff, 0));
+    GstBuffer *out = gst_harness_pull (h);
+    got.push_back (buffer_tokens (out));
+    gst_buffer_unref (out);
+    teardown (h, bus);
+  }
+  fail_unless (got[0] == got[1]);
+  fail_unless (got[0] == got[2]);
+}
+GST_END_TEST;
+
 /* A buffer that is not a whole number of frames is a stream error. */
 GST_START_TEST (test_partial_frame_buffer_n)
 {
@@ -760,6 +787,7 @@ tfmtokenize_suite (void)
   tcase_add_test (tc, test_discont_restarts_windows);
   tcase_add_test (tc, test_flush_resets);
   tcase_add_test (tc, test_normalize);
+  tcase_add_test (tc, test_threads_same_tokens);
   tcase_add_test (tc, test_partial_frame_buffer_n);
   tcase_add_test (tc, test_latency_query);
   tcase_add_test (tc, test_tags_and_events);
