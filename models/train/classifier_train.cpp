@@ -8,6 +8,7 @@
 #include "train.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <set>
 
@@ -18,10 +19,9 @@ namespace {
 /* Tokens of every window: (W, C, T) int64, through the same model code the
  * tfmtokenize element runs. */
 torch::Tensor
-tokenize_windows (const std::string &tokenizer, const std::vector<ChannelWindow> &windows, int channels)
+tokenize_windows (tfm::TokenizerModel &model, const std::vector<ChannelWindow> &windows, int channels)
 {
   torch::NoGradGuard no_grad;
-  tfm::TokenizerModel model = tfm::TokenizerModel::load (tokenizer);
   model.train (false);
   const auto &cfg = model.config ();
   std::vector<torch::Tensor> out;
@@ -198,12 +198,12 @@ train_classifier (const ClassifierJob &job)
     throw std::runtime_error ("no labelled windows: check the inputs and the label rules");
   const int C = static_cast<int> (job.channels.size ());
   const int classes = static_cast<int> (job.labels.size ());
-  torch::Tensor tokens = tokenize_windows (job.tokenizer, windows, C);
+  tfm::TokenizerModel tok = tfm::TokenizerModel::load (job.tokenizer);
+  torch::Tensor tokens = tokenize_windows (tok, windows, C);
   std::vector<int> labels;
   for (const auto &w : windows)
     labels.push_back (w.label);
   auto label_tensor = torch::tensor (std::vector<int64_t> (labels.begin (), labels.end ()));
-  tfm::TokenizerModel tok = tfm::TokenizerModel::load (job.tokenizer);
   tfm::ClassifierConfig cfg = config_of (job, tok, static_cast<int> (tokens.size (2)));
 
   std::vector<FoldResult> folds;
@@ -232,10 +232,10 @@ train_classifier (const ClassifierJob &job)
   std::vector<int64_t> all (windows.size ());
   for (size_t i = 0; i < all.size (); i++)
     all[i] = static_cast<int64_t> (i);
-  Progress clock ("classifier total", 1);
+  auto started = std::chrono::steady_clock::now ();
   auto model = fit (cfg, s, tokens, label_tensor, all, "classifier");
   model.save (job.output, metadata_of (job, cfg, folds, static_cast<long> (windows.size ()),
-      clock.elapsed_seconds ()));
+      std::chrono::duration<double> (std::chrono::steady_clock::now () - started).count ()));
   std::fprintf (stderr, "wrote %s\n", job.output.c_str ());
   return folds;
 }

@@ -18,7 +18,7 @@ trap 'rm -f "$LOG"' EXIT
 
 "$TFM_TRAIN" tokenizer --output "$OUT" --modality audio --id tfm-tokenizer-audio-v1 \
   --sample-rate 8000 --n-fft 200 --hop 100 --bins 100 --window-samples 2000 --mono \
-  --emb 32 --heads 4 --freq-depth 2 --temporal-depth 2 --decoder-depth 4 --codebook 512 \
+  --emb 32 --heads 4 --freq-depth 2 --temporal-depth 2 --decoder-depth 4 --codebook 512 --restart-dead-codes \
   --epochs 24 --batch 32 --lr 2e-3 --final-lr 2e-4 --warmup 0.05 --seed 1 --threads 1 \
   --holdout _theo_,jfk \
   --describe "FSDD (george, jackson, nicolas, yweweler), Asterisk Allison prompts, Manolo Camp music; held out: FSDD theo, jfk.flac" \

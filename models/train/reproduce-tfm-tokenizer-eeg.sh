@@ -17,7 +17,7 @@ trap 'rm -f "$LOG"' EXIT
 
 "$TFM_TRAIN" tokenizer --output "$OUT" --modality eeg --id tfm-tokenizer-eeg-v1 \
   --sample-rate 200 --n-fft 200 --hop 100 --bins 100 --window-seconds 10 \
-  --emb 32 --heads 4 --freq-depth 2 --temporal-depth 2 --decoder-depth 4 --codebook 512 \
+  --emb 32 --heads 4 --freq-depth 2 --temporal-depth 2 --decoder-depth 4 --codebook 512 --restart-dead-codes \
   --epochs 4 --batch 32 --lr 2e-3 --final-lr 2e-4 --warmup 0.05 --seed 1 --threads 1 \
   --remove-dc --max-abs 1000 --holdout S003R,Subject04 \
   --describe "EEGMMIDB S001-S002 R01-R04, EEGMAT Subject00-02, UCI eye state, YASA sleep N2/N3; held out: EEGMMIDB S003, EEGMAT Subject04" \

@@ -24,7 +24,7 @@ trap 'rm -f "$LOG"' EXIT
 
 "$TFM_TRAIN" tokenizer --output "$OUT" --modality haptic --id tfm-tokenizer-haptic-v1 \
   --sample-rate 2000 --n-fft 200 --hop 100 --bins 100 --window-seconds 1 --stride-seconds 0.25 --mono --remove-dc \
-  --emb 32 --heads 4 --freq-depth 2 --temporal-depth 2 --decoder-depth 4 --codebook 512 \
+  --emb 32 --heads 4 --freq-depth 2 --temporal-depth 2 --decoder-depth 4 --codebook 512 --restart-dead-codes \
   --epochs 40 --batch 32 --lr 2e-3 --final-lr 2e-4 --warmup 0.05 --seed 1 --threads 1 \
   --holdout G8Wallpaper,modelA_2 \
   --describe "LMT texture sound (44.1 kHz) and tool acceleration (10 kHz), HapticGen drive signals (8 kHz); held out: LMT G8 wallpaper sound, one HapticGen file" \

@@ -114,7 +114,7 @@ fingerprint (const TokenizerJob &job, size_t n)
   return buf;
 }
 
-/* Re-initialises codes no window chose during the last `window` steps with
+/* Re-initialises the codes no window chose since the last restart with
  * randomly picked encoder outputs of the current batch (dead-code restart). */
 void
 restart_dead_codes (tfm::TokenizerModel &model, torch::Tensor &usage, const torch::Tensor &quant_in)
