@@ -134,6 +134,25 @@ def test_classifier_metadata():
           "authors' state_dict names")
 
 
+def test_annotation_labels():
+    tok = os.path.join(TMP, "tok2s.safetensors")
+    out = os.path.join(TMP, "fist.safetensors")
+    # 2 s windows fit inside the 4.1-4.2 s T0/T1/T2 events of EEGMMIDB R03.
+    run(["tokenizer", "--output", tok] + TINY + ["--window-seconds", "2", "--max-steps", "3",
+                                                   os.path.join(EEG, "S001R03.edf")])
+    p = run(["classifier", "--output", out, "--tokenizer", tok, "--labels", "rest,left,right",
+             "--channels", "C3,C4", "--annotation", "T0=rest", "--annotation", "T1=left", "--annotation", "T2=right",
+             "--stride-seconds", "0.5", "--emb", "16", "--heads", "2", "--depth", "1", "--epochs", "1",
+             os.path.join(EEG, "S001R03.edf")])
+    counted = [l for l in p.stderr.splitlines() if "labelled windows" in l]
+    n = int(counted[0].split(": ")[1].split()[0])
+    # 30 events of ~4.1 s: at 0.5 s steps each holds about 5 windows of 2 s, minus boundaries.
+    check(100 <= n <= 250, "%d windows labelled from the EDF+ annotations" % n)
+    meta, tensors = read_safetensors(out)
+    check(meta.get("labels") == "rest,left,right", "three classes from the annotations")
+    check(len(tensors["classification_head.bias"]) == 3 * 4, "three logits")
+
+
 def write_truncated_edf():
     path = os.path.join(TMP, "truncated.edf")
     with open(os.path.join(EEG, "S001R01.edf"), "rb") as f:
