@@ -43,6 +43,7 @@
 #include <string>
 #include <vector>
 
+#include "channels.h"
 #include "eeg_file.h"
 #include "events.h"
 #include "synthetic.h"
@@ -192,7 +193,7 @@ synthetic_names (const Settings & set)
   std::vector<std::string> out;
   for (const std::string &w : set.channels) {
     auto it = std::find_if (known.begin (), known.end (), [&] (const std::string &k) {
-      return neuro::normalize_label (k) == neuro::normalize_label (w);
+      return neuro::same_channel (k, w);
     });
     if (it == known.end ())
       throw neuro::EegError (neuro::EegError::kSelection, "synthetic EEG: unknown channel "
@@ -589,7 +590,8 @@ install_properties (GObjectClass * gobject_class)
   g_object_class_install_property (gobject_class, PROP_CHANNELS,
       g_param_spec_string ("channels", "Channels",
           "Comma list of channel labels to output, in that order (matched ignoring case, "
-          "spaces, trailing dots and an 'EEG ' prefix); empty = all signals of the file, or "
+          "spaces, trailing dots and an 'EEG ' prefix; T3/T4/T5/T6 = T7/T8/P7/P8); empty = "
+          "all signals of the file, or "
           "the first num-channels 10-20/10-10 sites for synthetic EEG", DEFAULT_CHANNELS, ready));
   g_object_class_install_property (gobject_class, PROP_MONTAGE,
       g_param_spec_string ("montage", "Montage",

@@ -50,6 +50,7 @@
 #include <string>
 #include <vector>
 
+#include "channels.h"
 #include "classification_meta.h"
 #include "eeg_file.h"
 #include "events.h"
@@ -422,10 +423,9 @@ build_channel_map (GstLbmClassify * self)
   }
   std::vector<std::string> missing;
   for (const std::string & wanted : info.channels) {
-    /* eegsrc's rule: case, spaces, trailing dots and an "EEG " prefix ignored */
-    const std::string key = neuro::normalize_label (wanted);
+    /* eegsrc's rule (lib/common/channels.h), so T5 in the stream finds P7 */
     auto it = std::find_if (st->channel_names.begin (), st->channel_names.end (),
-        [&key] (const std::string & n) { return neuro::normalize_label (n) == key; });
+        [&wanted] (const std::string & n) { return neuro::same_channel (n, wanted); });
     if (it == st->channel_names.end ())
       missing.push_back (wanted);
     else

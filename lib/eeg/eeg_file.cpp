@@ -1,5 +1,6 @@
 #include "eeg_file.h"
 
+#include "channels.h"
 #include "resampler.h"
 
 #include <edflib.h>
@@ -48,16 +49,6 @@ display_label (const std::string &label)
   if (s.size () > 4 && strncasecmp (s.c_str (), "EEG ", 4) == 0)
     s = s.substr (4);
   return trim (s);
-}
-
-std::string
-normalize_label (const std::string &label)
-{
-  std::string s = display_label (label);
-  std::transform (s.begin (), s.end (), s.begin (), [] (unsigned char c) {
-    return (char) std::tolower (c);
-  });
-  return s;
 }
 
 static const char *
@@ -289,9 +280,8 @@ EdfFile::read (int sig, int64_t first, int n, double *out) const
 static int
 find_signal (const std::vector<EdfSignal> &signals, const std::string &label)
 {
-  const std::string key = normalize_label (label);
   for (size_t i = 0; i < signals.size (); i++)
-    if (normalize_label (signals[i].label) == key)
+    if (same_channel (signals[i].label, label))
       return (int) i;
   return -1;
 }

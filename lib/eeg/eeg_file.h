@@ -85,10 +85,6 @@ EegRecording read_eeg_file (const std::string &path,
     const std::vector<std::string> &channels = {},
     const std::vector<std::string> &montage = {}, int rate = 0);
 
-/* Label comparison key: trimmed, trailing dots and a leading "EEG " removed,
- * lower case. */
-std::string normalize_label (const std::string &label);
-
 /* One signal of the file as the header describes it. */
 struct EdfSignal
 {

@@ -1,0 +1,19 @@
+/* Channel-label matching shared by every element that picks EEG channels by
+ * name (eegsrc's channel selection, lbmclassify's channel mapping), so that a
+ * label that selects a channel in one also finds it in the other. */
+#pragma once
+
+#include <string>
+
+namespace neuro {
+
+/* Comparison key of a channel label: spaces and trailing dots trimmed
+ * ("Fc5." as in EEGMMIDB), a leading "EEG " removed (EDF convention), lower
+ * case, and the old 10-20 names mapped to the 10-10 ones that replaced them
+ * (T3 -> T7, T4 -> T8, T5 -> P7, T6 -> P8): the same electrode sites. */
+std::string channel_key (const std::string &label);
+
+/* True when two labels name the same channel (equal channel_key). */
+bool same_channel (const std::string &a, const std::string &b);
+
+}  // namespace neuro
