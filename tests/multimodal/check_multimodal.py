@@ -83,7 +83,7 @@ def source_seconds(branch):
     if "eegsrc" in branch:
         n = int(prop(branch, "eegsrc", "num-buffers"))
         spb = int(prop(branch, "eegsrc", "samplesperbuffer") or 100)
-        rate = int(prop(branch, "eegsrc", "rate"))
+        rate = int(prop(branch, "eegsrc", "rate") or 200)   # eegsrc's synthetic default
         return n * spb / rate
     location = prop(branch, "filesrc", "location")
     with wave.open(location) as w:
