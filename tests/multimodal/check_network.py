@@ -4,7 +4,9 @@
 The receiver's recording (received.jsonl, tokens that crossed RTP/UDP) must match the
 sender's local recording of the same tokenizer output (sent.jsonl): same stream
 description (caps: framerate, vocabulary, codebooks, model; tags: modality, channel
-names, units), same number of frames, identical tokens, and timestamps that keep the
+names, units), same number of frames, identical tokens, the same eyes open/closed
+decisions from an lbmclassify on each side (it maps channels by the received names),
+at the first frame of each window, and timestamps that keep the
 sender's frame spacing to within one frame (the receiver's clock starts elsewhere:
 compare times relative to the first frame).
 """
@@ -34,6 +36,21 @@ def free_udp_port():
         return s.getsockname()[1]
 
 
+def check_classifications(n, a, b, failures):
+    windows = len(a.pts) // 19
+    for name, st in (("sent", a), ("received", b)):
+        starts = [c["pts"] for c in st.classifications]
+        if starts != [int(p) for p in st.pts[::19][:windows]]:
+            failures.append(f"stream {n}: {name} classifications at {starts}, expected one "
+                            f"at the first frame of each of the {windows} windows")
+    print(f"  decisions sent {[c['label'] for c in a.classifications]}, "
+          f"received {[c['label'] for c in b.classifications]}")
+    for ca, cb in zip(a.classifications, b.classifications):
+        pa, pb = ca["probabilities"], cb["probabilities"]
+        if ca["label"] != cb["label"] or any(abs(pa[k] - pb[k]) > 1e-6 for k in pa):
+            failures.append(f"stream {n}: decision differs: sent {ca}, received {cb}")
+
+
 def compare(sent, received):
     failures = []
     if sorted(received.streams) != sorted(sent.streams):
@@ -57,6 +74,7 @@ def compare(sent, received):
             failures.append(f"stream {n}: received frame times deviate by {worst} ns")
         if (db[1:] <= db[:-1]).any():
             failures.append(f"stream {n}: received pts not strictly increasing")
+        check_classifications(n, a, b, failures)
         if b.end is None:
             failures.append(f"stream {n}: receiver recording has no end record")
     expected = (SECONDS_OF_EEG * 200 // 2000) * 19
