@@ -5,7 +5,7 @@ Builds  eegsrc ! stft ! tfmtokenize ! lbmclassify ! tokensink  with Gst.parse_la
 runs it to the end and prints one line per `lbm-classification` element message that
 lbmclassify posts on the bus (one per 10 s tokenizer window with the shipped model):
 
-    decision 0: 0.000-9.500 s eyes-closed p=0.981 (eyes-open=0.019 eyes-closed=0.981)
+    decision 0: 0.000-9.500 s eyes-closed p=1.000 (eyes-open=0.000 eyes-closed=1.000)
 
 The same decisions land in the tokensink recording as `classification` records.
 
