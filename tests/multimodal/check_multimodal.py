@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Runs a multimodal launch line (pipelines/multimodal-*.launch) and checks its recording.
 
-Each branch of the line that ends in `<sink>.sink_N` is one source (eegsrc with
-num-buffers/samplesperbuffer/rate, or a WAV file read by filesrc) tokenized by
+Each branch of the line that ends in `<sink>.sink_N` is one source (synthetic eegsrc
+with num-buffers/samplesperbuffer/rate, eegsrc reading an EDF file, or a WAV or FLAC
+file read by filesrc) tokenized by
 `tfmtokenize` with the model of its modality. For every stream N of the
 recording the check derives from the source's length and the model's metadata
 (sample-rate, n-fft, hop, window-samples) what docs/tfmtokenize.md promises:
@@ -78,14 +79,35 @@ def prop(branch, element, name):
     return None
 
 
+def edf_seconds(path):
+    """Data records x record duration, from the fixed EDF header (bytes 236-251)."""
+    with open(path, "rb") as f:
+        header = f.read(256)
+    return int(header[236:244]) * float(header[244:252])
+
+
+def flac_seconds(path):
+    """Total samples / sample rate from the FLAC STREAMINFO block (RFC 9639)."""
+    with open(path, "rb") as f:
+        head = f.read(42)
+    if head[:4] != b"fLaC" or head[4] & 0x7F != 0:
+        raise ValueError(f"{path}: no FLAC STREAMINFO block first")
+    info = int.from_bytes(head[18:26], "big")   # rate 20 | channels 3 | bits 5 | samples 36
+    return (info & ((1 << 36) - 1)) / (info >> 44)
+
+
 def source_seconds(branch):
     """Length in seconds of the branch's source, computed from the source itself."""
+    if "eegsrc" in branch and prop(branch, "eegsrc", "location"):
+        return edf_seconds(prop(branch, "eegsrc", "location"))
     if "eegsrc" in branch:
         n = int(prop(branch, "eegsrc", "num-buffers"))
         spb = int(prop(branch, "eegsrc", "samplesperbuffer") or 100)
         rate = int(prop(branch, "eegsrc", "rate") or 200)   # eegsrc's synthetic default
         return n * spb / rate
     location = prop(branch, "filesrc", "location")
+    if location.endswith(".flac"):
+        return flac_seconds(location)
     with wave.open(location) as w:
         return w.getnframes() / w.getframerate()
 
