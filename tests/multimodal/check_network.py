@@ -11,6 +11,7 @@ sender's frame spacing to within one frame (the receiver's clock starts elsewher
 compare times relative to the first frame).
 """
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -87,11 +88,19 @@ def main():
     script = os.path.join(SOURCE, "pipelines", "network-loopback.sh")
     env = dict(os.environ, PORT=str(free_udp_port()), SECONDS_OF_EEG=str(SECONDS_OF_EEG))
     with tempfile.TemporaryDirectory() as tmp:
-        proc = subprocess.run(["sh", script], cwd=tmp, env=env, capture_output=True,
-                              text=True, timeout=120)
-        sys.stdout.write(proc.stdout)
+        # Own process group: on a timeout the script's two gst-launch-1.0 go with it.
+        proc = subprocess.Popen(["sh", script], cwd=tmp, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+        try:
+            out, err = proc.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            print("FAIL: network-loopback.sh did not finish within 120 s")
+            return 1
+        sys.stdout.write(out)
         if proc.returncode != 0:
-            sys.stdout.write(proc.stderr[-6000:])
+            sys.stdout.write(err[-6000:])
             print(f"FAIL: network-loopback.sh exited {proc.returncode}")
             return 1
         sent = tfm_tokens.load(os.path.join(tmp, "sent.jsonl"))
