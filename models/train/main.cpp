@@ -235,7 +235,8 @@ read_all (const Args &a, const InputOptions &base)
     std::string path = strip_rate (in, o);
     try {
       out.push_back (read_input (path, o));
-      std::fprintf (stderr, "read %s: %zu channels, %.1f s\n", path.c_str (), out.back ().channels.size (),
+      size_t channels = out.back ().channels.size ();
+      std::fprintf (stderr, "read %s: %zu channel%s, %.1f s\n", path.c_str (), channels, channels == 1 ? "" : "s",
           static_cast<double> (out.back ().n_samples ()) / o.rate);
     } catch (const InputError &e) {
       if (a.has ("strict"))

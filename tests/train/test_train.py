@@ -153,6 +153,22 @@ def test_annotation_labels():
     check(len(tensors["classification_head.bias"]) == 3 * 4, "three logits")
 
 
+def test_input_formats():
+    """FLAC through GStreamer (channels kept or mixed down), CSV and ARFF columns at a given rate."""
+    data = os.path.join(SHARED, "data")
+    flac = os.path.join(data, "audio", "speech", "jfk.flac")
+    csv = os.path.join(data, "haptic", "hapmat", "Fabric_1.csv")
+    arff = os.path.join(data, "eeg", "eeg_eye_state", "EEG_Eye_State.arff")
+    common = ["--output", os.path.join(TMP, "x.safetensors"), "--max-steps", "1"] + TINY
+    p = run(["tokenizer", "--sample-rate", "8000", "--window-seconds", "0.25"] + common + [flac])
+    check("read %s: 2 channels, 11.0 s" % flac in p.stderr, "FLAC decoded with both channels, 44.1 -> 8 kHz")
+    p = run(["tokenizer", "--sample-rate", "8000", "--window-seconds", "0.25", "--mono"] + common + [flac])
+    check("read %s: 1 channel, 11.0 s" % flac in p.stderr, "--mono mixes down")
+    p = run(["tokenizer", "--sample-rate", "200"] + common + [csv + "@100", arff + "@128"])
+    check("read %s: 9 channels, 60.0 s" % csv in p.stderr, "CSV: 9 signal columns (time skipped), 100 -> 200 Hz")
+    check("read %s: 14 channels, 117.0 s" % arff in p.stderr, "ARFF: 14 channels (nominal label skipped)")
+
+
 def write_truncated_edf():
     path = os.path.join(TMP, "truncated.edf")
     with open(os.path.join(EEG, "S001R01.edf"), "rb") as f:
