@@ -52,7 +52,6 @@
 
 #include "channels.h"
 #include "classification_meta.h"
-#include "eeg_file.h"
 #include "events.h"
 #include "tags.h"
 #include "tfm_models.h"

@@ -441,6 +441,33 @@ GST_START_TEST (test_channels_mapped_by_name)
 }
 GST_END_TEST;
 
+/* Single-electrode names match across the 10-20 and 10-10 systems (T5 = P7,
+ * T4 = T8) with EDF decorations ("EEG " prefix, trailing dots). */
+GST_START_TEST (test_channels_old_and_new_names)
+{
+  gchar *dir = g_dir_make_tmp ("lbmclassify-XXXXXX", NULL);
+  const std::string named = std::string (dir) + "/tuev-three.safetensors";
+  write_model_with_metadata (tuev_model (), named, { {"channels", "O1,P7,T8"} });
+  auto model = neuro::Classifier::load (named);
+  const int C = 3, T = 19;
+  const std::vector<uint32_t> tokens = random_tokens (T, C, 10);
+  {
+    Fixture f (make_classifier (named), token_caps (C));
+    f.push_tags ({ "T4", "t5..", "EEG O1" });
+    fail_unless_equals_int (f.push (token_buffer (tokens, C, 0, T, 0, kPeriod)), GST_FLOW_OK);
+    GstBuffer *buf = gst_harness_pull (f.h);
+    auto metas = metas_of (buf);
+    fail_unless_equals_int (metas.size (), 1);
+    assert_meta_matches_classifier (metas[0], *model,
+        channel_major (tokens, C, 0, T, { 2, 1, 0 }), C, T);
+    gst_buffer_unref (buf);
+  }
+  g_unlink (named.c_str ());
+  g_rmdir (dir);
+  g_free (dir);
+}
+GST_END_TEST;
+
 /* Without window=, a model's "window" metadata sets the frames per decision. */
 GST_START_TEST (test_window_from_metadata)
 {
@@ -696,6 +723,7 @@ lbmclassify_suite (void)
   tcase_add_test (tc, test_stride_smaller_than_window);
   tcase_add_test (tc, test_gaps_restart_the_window);
   tcase_add_test (tc, test_channels_mapped_by_name);
+  tcase_add_test (tc, test_channels_old_and_new_names);
   tcase_add_test (tc, test_window_from_metadata);
   tcase_add_test (tc, test_labels_property);
   tcase_add_test (tc, test_default_model_path);
