@@ -54,13 +54,77 @@ config_of (const ClassifierJob &job, const tfm::TokenizerModel &tok, int frames)
   return c;
 }
 
-/* Trains a fresh classifier on rows `train` of (tokens, labels). */
+/* Rows of batch b of an epoch's order. */
+torch::Tensor
+batch_rows (const std::vector<int64_t> &train, const std::vector<int64_t> &order, long b, long batch)
+{
+  std::vector<int64_t> rows;
+  for (long i = b * batch; i < std::min (static_cast<long> (train.size ()), (b + 1) * batch); i++)
+    rows.push_back (train[order[i]]);
+  return torch::tensor (rows);
+}
+
+/* Masked-token pre-training (as the authors' MTP stage): a model of the same
+ * shape whose head has one output per code learns to predict the tokens
+ * hidden behind [MASK] (id = vocabulary) at a random half of the positions,
+ * from rows `train` only (no test-fold tokens). Returns that model. */
 tfm::ClassifierModel
-fit (const tfm::ClassifierConfig &cfg, const Schedule &s, const torch::Tensor &tokens,
+pretrain (const tfm::ClassifierConfig &cfg, const Schedule &s, int epochs, const torch::Tensor &tokens,
+    const std::vector<int64_t> &train)
+{
+  tfm::ClassifierConfig pc = cfg;
+  pc.classes = cfg.vocabulary;
+  torch::manual_seed (s.seed + 1);
+  tfm::ClassifierModel model (pc);
+  const long n = static_cast<long> (train.size ());
+  const long per_epoch = (n + s.batch - 1) / s.batch, total = per_epoch * epochs;
+  torch::optim::AdamW opt (model.weights ().parameters (),
+      torch::optim::AdamWOptions (s.lr).weight_decay (s.weight_decay).betas ({s.beta1, s.beta2}));
+  Progress bar ("masked-token pre-training", total);
+  model.train (true);
+  std::vector<int64_t> order;
+  for (long step = 0; step < total; step++) {
+    long b = step % per_epoch;
+    if (b == 0)
+      order = epoch_order (train.size (), s.seed + 1, step / per_epoch);
+    torch::manual_seed ((s.seed + 1) * 1000003UL + step);
+    auto target = tokens.index_select (0, batch_rows (train, order, b, s.batch));
+    auto hidden = torch::rand (target.sizes ()) < 0.5;
+    auto input = target.masked_fill (hidden, cfg.vocabulary);
+    auto logits = model.head (model.sequence (input).slice (1, 1));  /* drop [CLS]: (B, C*T, vocabulary) */
+    auto mask = hidden.flatten (1);
+    double lr = s.lr_at (step, total);
+    set_learning_rate (opt, lr);
+    opt.zero_grad ();
+    auto loss = torch::nn::functional::cross_entropy (logits.index ({mask}), target.flatten (1).index ({mask}));
+    loss.backward ();
+    opt.step ();
+    bar.update (step + 1, loss.item<double> (), lr);
+  }
+  bar.finish ();
+  return model;
+}
+
+/* Copies every tensor but the classification head from `from`. */
+void
+take_pretrained (tfm::ClassifierModel &model, const tfm::ClassifierModel &from)
+{
+  torch::NoGradGuard no_grad;
+  for (const auto &[name, t] : from.weights ().all ())
+    if (name.rfind ("classification_head.", 0) != 0)
+      model.weights ()[name].copy_ (t);
+}
+
+/* Trains a classifier on rows `train` of (tokens, labels), starting from the
+ * masked-token pre-trained weights when `epochs_pretrain` > 0. */
+tfm::ClassifierModel
+fit (const tfm::ClassifierConfig &cfg, const Schedule &s, int epochs_pretrain, const torch::Tensor &tokens,
     const torch::Tensor &labels, const std::vector<int64_t> &train, const std::string &what)
 {
   torch::manual_seed (s.seed);
   tfm::ClassifierModel model (cfg);
+  if (epochs_pretrain > 0)
+    take_pretrained (model, pretrain (cfg, s, epochs_pretrain, tokens, train));
   const long n = static_cast<long> (train.size ());
   const long per_epoch = (n + s.batch - 1) / s.batch, total = per_epoch * s.epochs;
   const long last = s.max_steps > 0 ? std::min (total, s.max_steps) : total;
@@ -77,10 +141,7 @@ fit (const tfm::ClassifierConfig &cfg, const Schedule &s, const torch::Tensor &t
     if (b == 0)
       order = epoch_order (train.size (), s.seed, epoch);
     torch::manual_seed (s.seed * 1000003UL + step);
-    std::vector<int64_t> rows;
-    for (long i = b * s.batch; i < std::min (n, (b + 1) * s.batch); i++)
-      rows.push_back (train[order[i]]);
-    auto idx = torch::tensor (rows);
+    auto idx = batch_rows (train, order, b, s.batch);
     double lr = s.lr_at (step, total);
     set_learning_rate (opt, lr);
     opt.zero_grad ();
@@ -172,6 +233,7 @@ metadata_of (const ClassifierJob &job, const tfm::ClassifierConfig &cfg,
   m["train-lr"] = std::to_string (s.lr);
   m["train-weight-decay"] = std::to_string (s.weight_decay);
   m["train-seed"] = std::to_string (s.seed);
+  m["train-pretrain-epochs"] = std::to_string (job.pretrain_epochs);
   m["train-windows"] = std::to_string (windows);
   m["train-seconds"] = std::to_string (static_cast<long> (seconds));
   if (!folds.empty ()) {
@@ -217,7 +279,7 @@ train_classifier (const ClassifierJob &job)
       Split split;
       for (size_t i = 0; i < windows.size (); i++)
         (job.data.groups[i] == g ? split.test : split.train).push_back (static_cast<int64_t> (i));
-      auto model = fit (cfg, s, tokens, label_tensor, split.train, "fold " + g);
+      auto model = fit (cfg, s, job.pretrain_epochs, tokens, label_tensor, split.train, "fold " + g);
       FoldResult r;
       r.group = g;
       r.windows = static_cast<long> (split.test.size ());
@@ -233,7 +295,7 @@ train_classifier (const ClassifierJob &job)
   for (size_t i = 0; i < all.size (); i++)
     all[i] = static_cast<int64_t> (i);
   auto started = std::chrono::steady_clock::now ();
-  auto model = fit (cfg, s, tokens, label_tensor, all, "classifier");
+  auto model = fit (cfg, s, job.pretrain_epochs, tokens, label_tensor, all, "classifier");
   model.save (job.output, metadata_of (job, cfg, folds, static_cast<long> (windows.size ()),
       std::chrono::duration<double> (std::chrono::steady_clock::now () - started).count ()));
   std::fprintf (stderr, "wrote %s\n", job.output.c_str ());

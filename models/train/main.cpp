@@ -47,6 +47,7 @@ const char *USAGE =
     "Classifier: --tokenizer FILE --labels A,B --label PATTERN=LABEL (file name rule, repeatable)\n"
     "  --annotation TEXT=LABEL (EDF+ annotation rule) --label-column NAME (text: class index per row)\n"
     "  --subject REGEX (groups for --loso) --loso --emb 32 --heads 4 --depth 2\n"
+    "  --pretrain-epochs N (masked-token pre-training on the training windows first)\n"
     "Training: --epochs 10 --batch 64 --lr 1e-3 --final-lr 1e-4 --warmup 0.1 --weight-decay 1e-5\n"
     "  --seed 1 --threads 1 --checkpoint FILE [--checkpoint-every 200] --resume FILE --max-steps N\n"
     "  --id TEXT (model id) --describe TEXT (data description stored in the metadata)\n";
@@ -95,7 +96,7 @@ const std::set<std::string> VALUES = {"output", "modality", "sample-rate", "n-ff
     "max-windows", "emb", "heads", "freq-depth", "temporal-depth", "decoder-depth", "codebook", "tokenizer",
     "labels", "label-column", "subject", "depth", "epochs", "batch", "lr", "final-lr", "warmup",
     "weight-decay", "seed", "threads", "checkpoint", "checkpoint-every", "resume", "max-steps", "id",
-    "describe", "model"};
+    "describe", "model", "pretrain-epochs"};
 
 Args
 parse_args (int argc, char **argv)
@@ -407,6 +408,7 @@ run_classifier (const Args &a)
   job.heads = a.integer ("heads", 4);
   job.depth = a.integer ("depth", 2);
   job.loso = a.has ("loso");
+  job.pretrain_epochs = a.integer ("pretrain-epochs", 0);
   job.schedule = schedule (a);
   if (a.has ("describe"))
     job.extra_metadata["train-data"] = a.str ("describe");

@@ -28,7 +28,7 @@ trap 'rm -f "$LOG"' EXIT
   --labels eyes-open,eyes-closed --channels O1,O2 \
   --label R01=eyes-open --label R02=eyes-closed --label-column eyeDetection \
   --subject 'S[0-9]{3}' --loso --stride-seconds 2 --remove-dc --max-abs 1000 \
-  --emb 32 --heads 4 --depth 2 --epochs 30 --batch 32 --lr 1e-3 --final-lr 1e-4 --seed 1 --threads 1 \
+  --emb 32 --heads 4 --depth 2 --pretrain-epochs 30 --epochs 30 --batch 32 --lr 1e-3 --final-lr 1e-4 --seed 1 --threads 1 \
   --describe "EEGMMIDB S001-S003 R01 (eyes open) / R02 (eyes closed); UCI EEG eye state (per-sample labels)" \
   "$D"/eegmmidb/S00?R01.edf "$D"/eegmmidb/S00?R02.edf "$D/eeg_eye_state/EEG_Eye_State.arff@128" \
   | tee "$LOG"
