@@ -30,6 +30,7 @@ run_main() {
   echo "gst-launch-1.0 -e $line"
   # shellcheck disable=SC2086
   meson devenv -C build --workdir "$PWD" gst-launch-1.0 -e $line
+  /usr/bin/python3 tools/tfm_tokens.py summary main-recording.jsonl
 }
 
 run_tests() {
