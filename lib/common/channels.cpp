@@ -5,7 +5,7 @@
 
 namespace neuro {
 
-static std::string
+std::string
 trim (const std::string &s)
 {
   const size_t b = s.find_first_not_of (" \t");
@@ -22,16 +22,24 @@ static const char *const kOldToNew[][2] = {
 };
 
 std::string
-channel_key (const std::string &label)
+channel_display_name (const std::string &label)
 {
   std::string s = trim (label);
   while (!s.empty () && s.back () == '.')
     s.pop_back ();
+  if (s.size () > 4 && (s[0] == 'E' || s[0] == 'e') && (s[1] == 'E' || s[1] == 'e') &&
+      (s[2] == 'G' || s[2] == 'g') && s[3] == ' ')
+    s = s.substr (4);
+  return trim (s);
+}
+
+std::string
+channel_key (const std::string &label)
+{
+  std::string s = channel_display_name (label);
   std::transform (s.begin (), s.end (), s.begin (), [] (unsigned char c) {
     return (char) std::tolower (c);
   });
-  if (s.size () > 4 && s.compare (0, 4, "eeg ") == 0)
-    s = trim (s.substr (4));
   for (const auto &pair : kOldToNew)
     if (s == pair[0])
       return pair[1];

@@ -7,9 +7,15 @@
 
 namespace neuro {
 
-/* Comparison key of a channel label: spaces and trailing dots trimmed
- * ("Fc5." as in EEGMMIDB), a leading "EEG " removed (EDF convention), lower
- * case, and the old 10-20 names mapped to the 10-10 ones that replaced them
+/* s without leading and trailing spaces and tabs. */
+std::string trim (const std::string &s);
+
+/* Label as shown downstream: spaces, trailing dots and a leading "EEG "
+ * removed, case kept ("Fc5." -> "Fc5", "EEG Fp1" -> "Fp1"). */
+std::string channel_display_name (const std::string &label);
+
+/* Comparison key of a channel label: its channel_display_name ("Fc5." as in
+ * EEGMMIDB, "EEG Fp1" as in EDF files) in lower case, and the old 10-20 names mapped to the 10-10 ones that replaced them
  * (T3 -> T7, T4 -> T8, T5 -> P7, T6 -> P8): the same electrode sites. */
 std::string channel_key (const std::string &label);
 

@@ -28,28 +28,7 @@ quoted (const std::string &s)
   return "'" + s + "'";
 }
 
-static std::string
-trim (const std::string &s)
-{
-  const size_t b = s.find_first_not_of (" \t");
-  if (b == std::string::npos)
-    return "";
-  const size_t e = s.find_last_not_of (" \t");
-  return s.substr (b, e - b + 1);
-}
 
-/* Label as shown downstream: spaces, trailing dots and an "EEG " prefix
- * removed, case kept ("Fc5." -> "Fc5", "EEG Fp1" -> "Fp1"). */
-static std::string
-display_label (const std::string &label)
-{
-  std::string s = trim (label);
-  while (!s.empty () && s.back () == '.')
-    s.pop_back ();
-  if (s.size () > 4 && strncasecmp (s.c_str (), "EEG ", 4) == 0)
-    s = s.substr (4);
-  return trim (s);
-}
 
 static const char *
 edflib_error_text (int code)
@@ -291,7 +270,7 @@ available_labels (const std::vector<EdfSignal> &signals)
 {
   std::string out;
   for (const EdfSignal &s : signals)
-    out += (out.empty () ? "" : ", ") + display_label (s.label);
+    out += (out.empty () ? "" : ", ") + channel_display_name (s.label);
   return out;
 }
 
@@ -305,7 +284,7 @@ plain_channel (const std::vector<EdfSignal> &signals, const std::string &label,
   if (i < 0)
     throw EegError (EegError::kSelection, what + ": unknown channel label " + quoted (trim (label)) +
         " (available: " + available_labels (signals) + ")");
-  return {display_label (signals[i].label), signals[i].unit, i, -1};
+  return {channel_display_name (signals[i].label), signals[i].unit, i, -1};
 }
 
 /* Labels may contain '-' themselves ("A2-A1"), so every split point is tried. */
@@ -322,7 +301,7 @@ bipolar_channel (const std::vector<EdfSignal> &signals, const std::string &entry
     if (signals[a].unit != signals[b].unit)
       throw EegError (EegError::kSelection, what + ": montage " + quoted (e) + " subtracts signals with different "
           "units (" + signals[a].unit + ", " + signals[b].unit + ")");
-    return {display_label (signals[a].label) + "-" + display_label (signals[b].label),
+    return {channel_display_name (signals[a].label) + "-" + channel_display_name (signals[b].label),
         signals[a].unit, a, b};
   }
   throw EegError (EegError::kSelection, what + ": bad montage entry " + quoted (e) + ": expected A-B with A and B "
@@ -343,7 +322,7 @@ select_derivations (const std::vector<EdfSignal> &signals,
     out.push_back (bipolar_channel (signals, entry, what));
   if (channels.empty () && montage.empty ())
     for (size_t i = 0; i < signals.size (); i++)
-      out.push_back ({display_label (signals[i].label), signals[i].unit, (int) i, -1});
+      out.push_back ({channel_display_name (signals[i].label), signals[i].unit, (int) i, -1});
   return out;
 }
 
@@ -368,8 +347,8 @@ native_rate_of (const EdfFile &file, const std::vector<Derivation> &derivs)
     for (int i : {d.pos, d.neg})
       if (i >= 0 && sig[i].samples_per_record != spr)
         throw EegError (EegError::kSelection, "EEG file " + quoted (file.path ()) + ": the selected signals have "
-            "different sample rates (" + display_label (sig[derivs[0].pos].label) + ": " +
-            std::to_string (spr) + ", " + display_label (sig[i].label) + ": " +
+            "different sample rates (" + channel_display_name (sig[derivs[0].pos].label) + ": " +
+            std::to_string (spr) + ", " + channel_display_name (sig[i].label) + ": " +
             std::to_string (sig[i].samples_per_record) + " samples per data record); "
             "select signals of one rate with channels=");
   const int64_t dur = file.record_duration ();
