@@ -24,6 +24,10 @@ SKIP_PROPS = {"name", "parent"}
 
 
 def value_repr(v):
+    model_dir = os.environ.get("NEUROTOKENS_MODEL_DIR")
+    if isinstance(v, str) and model_dir:
+        # Defaults that name a shipped model hold this checkout's path.
+        return v.replace(model_dir.rstrip("/"), "$NEUROTOKENS_MODEL_DIR")
     if isinstance(v, (bool, int, float, str)) or v is None:
         return v
     if hasattr(v, "value_nick"):
