@@ -218,11 +218,7 @@ metadata_of (const ClassifierJob &job, const tfm::ClassifierConfig &cfg,
   m["id"] = job.id;
   m["labels"] = join (job.labels);
   m["channels"] = join (job.channels);
-  m["sample-rate"] = std::to_string (w.rate);
-  m["n-fft"] = std::to_string (w.n_fft);
-  m["hop"] = std::to_string (w.hop);
-  m["bins"] = std::to_string (w.bins);
-  m["window-samples"] = std::to_string (w.window_samples);
+  add_window_metadata (m, w);
   m["window"] = std::to_string ((w.window_samples - w.n_fft) / w.hop + 1);
   m["vocabulary"] = std::to_string (cfg.vocabulary);
   m["tokenizer"] = job.tokenizer.substr (job.tokenizer.find_last_of ('/') + 1);

@@ -160,11 +160,7 @@ metadata_of (const TokenizerJob &job, const TokenizerQuality &q, double seconds,
   m["architecture"] = "tfm-tokenizer";
   m["modality"] = job.modality;
   m["id"] = job.id;
-  m["sample-rate"] = std::to_string (w.rate);
-  m["n-fft"] = std::to_string (w.n_fft);
-  m["hop"] = std::to_string (w.hop);
-  m["bins"] = std::to_string (w.bins);
-  m["window-samples"] = std::to_string (w.window_samples);
+  add_window_metadata (m, w);
   m["vocabulary"] = std::to_string (job.codebook);
   m["normalize"] = "q95";
   m["window"] = "hann";

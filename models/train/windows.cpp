@@ -115,4 +115,14 @@ single_channel_rows (const std::vector<ChannelWindow> &windows, const WindowSpec
   return set;
 }
 
+void
+add_window_metadata (std::map<std::string, std::string> &metadata, const WindowSpec &spec)
+{
+  metadata["sample-rate"] = std::to_string (spec.rate);
+  metadata["n-fft"] = std::to_string (spec.n_fft);
+  metadata["hop"] = std::to_string (spec.hop);
+  metadata["bins"] = std::to_string (spec.bins);
+  metadata["window-samples"] = std::to_string (spec.window_samples);
+}
+
 }  // namespace neuro::train

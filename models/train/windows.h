@@ -7,6 +7,7 @@
 #include "inputs.h"
 #include "tokenizer_window.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,10 @@ std::vector<ChannelWindow> cut_recording (const Recording &rec, const WindowSpec
 /* Flattens channel windows into single-channel rows, dropping silent rows
  * (all samples zero: q95 normalisation would leave nothing to learn). */
 WindowSet single_channel_rows (const std::vector<ChannelWindow> &windows, const WindowSpec &spec);
+
+/* Writes the window geometry keys the elements read from a model file
+ * (sample-rate, n-fft, hop, bins, window-samples) into safetensors metadata. */
+void add_window_metadata (std::map<std::string, std::string> &metadata, const WindowSpec &spec);
 
 /* The geometry the cutter needs, with a sentence when it cannot work. */
 WindowGeometry geometry_for (const WindowSpec &spec, int channels);
