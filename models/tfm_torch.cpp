@@ -197,13 +197,55 @@ contract_impl (const float *Q, float q_scale, const float *K, const float *V, fl
 /* Cloned for AVX2+FMA (dispatched at load time): the compiler baseline of
  * the project is plain x86-64. */
 __attribute__ ((target_clones ("arch=haswell", "default"))) void
-contract_sequences (const float *Q, float q_scale, const float *K, const float *V, float *O, int64_t count, int64_t n,
-    int64_t d, int64_t e)
+contract_sequences_generic (const float *Q, float q_scale, const float *K, const float *V, float *O, int64_t count,
+    int64_t n, int64_t d, int64_t e)
 {
   if (e == 8)
     contract_impl<8> (Q, q_scale, K, V, O, count, n, d, e);
   else
     contract_impl<0> (Q, q_scale, K, V, O, count, n, d, e);
+}
+
+/* contract_impl<8> head by head with the head's 8 x 8 context held in
+ * registers: the generic loop stores and reloads a context row per (p, c),
+ * which left it bound on store forwarding. Same operations in the same
+ * order (FMA over p ascending, then over c ascending), so the same bits. */
+__attribute__ ((target ("avx2,fma"))) void
+contract_sequences_e8 (const float *Q, float q_scale, const float *K, const float *V, float *O, int64_t count,
+    int64_t n, int64_t d)
+{
+  for (int64_t b = 0; b < count; ++b) {
+    const int64_t base = b * n * d;
+    for (int64_t h = 0; h < d; h += 8) {
+      __m256 ctx[8];
+      for (int c = 0; c < 8; ++c)
+        ctx[c] = _mm256_setzero_ps ();
+      for (int64_t p = 0; p < n; ++p) {
+        const float *krow = K + base + p * d + h;
+        const __m256 v = _mm256_loadu_ps (V + base + p * d + h);
+        for (int c = 0; c < 8; ++c)
+          ctx[c] = _mm256_fmadd_ps (_mm256_set1_ps (krow[c]), v, ctx[c]);
+      }
+      for (int64_t p = 0; p < n; ++p) {
+        const float *qrow = Q + base + p * d + h;
+        __m256 acc = _mm256_setzero_ps ();
+        for (int c = 0; c < 8; ++c)
+          acc = _mm256_fmadd_ps (_mm256_set1_ps (qrow[c] * q_scale), ctx[c], acc);
+        _mm256_storeu_ps (O + base + p * d + h, acc);
+      }
+    }
+  }
+}
+
+void
+contract_sequences (const float *Q, float q_scale, const float *K, const float *V, float *O, int64_t count, int64_t n,
+    int64_t d, int64_t e)
+{
+  static const bool avx2_fma = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
+  if (e == 8 && avx2_fma)
+    contract_sequences_e8 (Q, q_scale, K, V, O, count, n, d);
+  else
+    contract_sequences_generic (Q, q_scale, K, V, O, count, n, d, e);
 }
 
 /* Index of the smallest (x2 + cross[j]) + e2[j] (first on ties), for the
