@@ -42,10 +42,31 @@ class TorchTokenizer : public Tokenizer {
   void tokenize (const float *stft, const float *raw, int n, uint32_t *tokens) override
   {
     c10::InferenceMode guard;
-    const at::Tensor codes = model_.tokenize (input (stft, info_.bins, n), input (raw, 0, n));
-    const int64_t *src = codes.data_ptr<int64_t> ();
-    for (int64_t i = 0; i < codes.numel (); ++i)
-      tokens[i] = static_cast<uint32_t> (src[i]);
+    copy_codes (model_.tokenize (input (stft, info_.bins, n), input (raw, 0, n)), tokens);
+  }
+
+  int frame_feature_size () const override
+  {
+    return model_.config ().agg_channels () * model_.config ().agg_positions ();
+  }
+
+  /* A few frames per call (the newest of a window): too small to spread over
+   * threads, so it runs here alone. */
+  void frame_features (const float *spectra, int n, float *features) override
+  {
+    c10::InferenceMode guard;
+    tfm::SerialThreads serial;
+    const at::Tensor x = at::from_blob (const_cast<float *> (spectra), {count (n), info_.bins, 1}, at::kFloat);
+    const at::Tensor f = model_.frequency_features (x).contiguous ();
+    std::memcpy (features, f.data_ptr<float> (), sizeof (float) * f.numel ());
+  }
+
+  void tokenize_with_features (const float *features, const float *raw, int n, uint32_t *tokens) override
+  {
+    c10::InferenceMode guard;
+    const at::Tensor freq = at::from_blob (const_cast<float *> (features),
+        {count (n), info_.frames_per_window (), frame_feature_size ()}, at::kFloat);
+    copy_codes (model_.tokenize_features (freq, input (raw, 0, n)), tokens);
   }
 
   std::vector<float> quantizer_input (const float *stft, const float *raw, int n) override
@@ -60,12 +81,25 @@ class TorchTokenizer : public Tokenizer {
   ModelInfo info_;
   tfm::TokenizerModel model_;
 
+  int64_t count (int n) const
+  {
+    if (n <= 0)
+      throw ModelError ("tokenizer '" + info_.id + "': window count must be positive");
+    return n;
+  }
+
+  static void copy_codes (const at::Tensor &codes, uint32_t *tokens)
+  {
+    const int64_t *src = codes.data_ptr<int64_t> ();
+    for (int64_t i = 0; i < codes.numel (); ++i)
+      tokens[i] = static_cast<uint32_t> (src[i]);
+  }
+
   /* n x bins x T spectra (bins > 0) or n x window_samples signals, wrapped
    * without copying; the model only reads them. */
   at::Tensor input (const float *data, int bins, int n) const
   {
-    if (n <= 0)
-      throw ModelError ("tokenizer '" + info_.id + "': window count must be positive");
+    count (n);
     if (bins > 0)
       return at::from_blob (const_cast<float *> (data), {n, bins, info_.frames_per_window ()}, at::kFloat);
     return at::from_blob (const_cast<float *> (data), {n, info_.window_samples}, at::kFloat);

@@ -58,6 +58,17 @@ class Tokenizer {
    * (set_model_threads). Throws ModelError for n <= 0. */
   virtual void tokenize (const float *stft, const float *raw, int n, uint32_t *tokens) = 0;
 
+  /* The frequency branch works on one frame at a time, so windows that share
+   * frames (overlapping windows whose spectra are not rescaled per window)
+   * can share its output; FrameSharingTokenizer (frame_sharing.h) does.
+   *   frame_feature_size(): F, outputs per frame (32 for the authors' 2x2x8)
+   *   frame_features():     spectra n x bins (one frame each) -> n x F
+   *   tokenize_with_features(): tokenize() with features n x T x F given
+   *                         instead of the spectra (same threads, same codes) */
+  virtual int frame_feature_size () const = 0;
+  virtual void frame_features (const float *spectra, int n, float *features) = 0;
+  virtual void tokenize_with_features (const float *features, const float *raw, int n, uint32_t *tokens) = 0;
+
   /* The quantiser input (n x T x 64, L2-normalised) for parity tests. */
   virtual std::vector<float> quantizer_input (const float *stft, const float *raw, int n) = 0;
 };

@@ -36,6 +36,7 @@
 #include <cmath>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <system_error>
@@ -832,9 +833,15 @@ TokenizerModel::check_inputs (const at::Tensor &stft, const at::Tensor &raw) con
 at::Tensor
 TokenizerModel::encode (const at::Tensor &stft, const at::Tensor &raw) const
 {
-  const TokenizerConfig &c = config_;
   check_inputs (stft, raw);
-  const at::Tensor x = at::cat ({frequency_features (stft), temporal_features (raw)}, 2);
+  return encode_features (frequency_features (stft), raw);
+}
+
+at::Tensor
+TokenizerModel::encode_features (const at::Tensor &freq, const at::Tensor &raw) const
+{
+  const TokenizerConfig &c = config_;
+  const at::Tensor x = at::cat ({freq, temporal_features (raw)}, 2);
   const at::Tensor h = lat_stack (weights_, "trans_temporal_encoder.transformer", c.temporal_depth, c.heads, x, training_);
   return h / h.norm (2, {-1}, true).clamp_min (1e-12);
 }
@@ -866,23 +873,17 @@ TokenizerModel::nearest_codes (const at::Tensor &quant_in) const
   return indices.view ({quant_in.size (0), quant_in.size (1)});
 }
 
-at::Tensor
-TokenizerModel::tokenize (const at::Tensor &stft, const at::Tensor &raw, at::Tensor *quant_in) const
+/* Windows per chunk: keeps the per-chunk activations (~3 MB per tensor for
+ * 2x2x8) in cache. Windows never interact, so chunking changes no value. */
+constexpr int64_t kChunk = 8;
+
+void
+TokenizerModel::in_chunks (int64_t N, const std::function<void (int64_t, int64_t)> &run) const
 {
-  /* Windows per chunk: keeps the per-chunk activations (~3 MB per tensor for
-   * 2x2x8) in cache. Windows never interact, so chunking changes no value. */
-  constexpr int64_t kChunk = 8;
-  check_inputs (stft, raw);
-  const int64_t N = stft.size (0), T = stft.size (2);
   const int64_t chunks = (N + kChunk - 1) / kChunk;
-  at::Tensor tokens = at::empty ({N, T}, kLong);
-  at::Tensor q = quant_in ? at::empty ({N, T, config_.emb}, kFloat) : at::Tensor ();
   auto run_chunk = [&] (int64_t chunk) {
-    const int64_t s = chunk * kChunk, m = std::min (kChunk, N - s);
-    const at::Tensor qi = encode (stft.narrow (0, s, m), raw.narrow (0, s, m));
-    tokens.narrow (0, s, m).copy_ (nearest_codes (qi));
-    if (quant_in)
-      q.narrow (0, s, m).copy_ (qi);
+    const int64_t s = chunk * kChunk;
+    run (s, std::min (kChunk, N - s));
   };
   /* Whole chunks go to separate single-threaded workers: one join per batch
    * instead of one OpenMP barrier per op, which stalls badly whenever the
@@ -917,8 +918,40 @@ TokenizerModel::tokenize (const at::Tensor &stft, const at::Tensor &raw, at::Ten
   for (const auto &e : errors)
     if (e)
       std::rethrow_exception (e);
+}
+
+at::Tensor
+TokenizerModel::tokenize (const at::Tensor &stft, const at::Tensor &raw, at::Tensor *quant_in) const
+{
+  check_inputs (stft, raw);
+  const int64_t N = stft.size (0), T = stft.size (2);
+  at::Tensor tokens = at::empty ({N, T}, kLong);
+  at::Tensor q = quant_in ? at::empty ({N, T, config_.emb}, kFloat) : at::Tensor ();
+  in_chunks (N, [&] (int64_t s, int64_t m) {
+    const at::Tensor qi = encode (stft.narrow (0, s, m), raw.narrow (0, s, m));
+    tokens.narrow (0, s, m).copy_ (nearest_codes (qi));
+    if (quant_in)
+      q.narrow (0, s, m).copy_ (qi);
+  });
   if (quant_in)
     *quant_in = q;
+  return tokens;
+}
+
+at::Tensor
+TokenizerModel::tokenize_features (const at::Tensor &freq, const at::Tensor &raw) const
+{
+  const TokenizerConfig &c = config_;
+  const int64_t N = raw.size (0), T = c.frames (static_cast<int> (raw.size (1)));
+  if (freq.dim () != 3 || freq.size (0) != N || freq.size (1) != T ||
+      freq.size (2) != c.agg_channels () * c.agg_positions () || freq.scalar_type () != at::kFloat)
+    fail ("tokenizer", "frequency features must be float (N, T, " +
+        std::to_string (c.agg_channels () * c.agg_positions ()) + ") for raw (N, (T-1)*" +
+        std::to_string (c.stride) + "+" + std::to_string (c.kernel) + ")");
+  at::Tensor tokens = at::empty ({N, T}, kLong);
+  in_chunks (N, [&] (int64_t s, int64_t m) {
+    tokens.narrow (0, s, m).copy_ (nearest_codes (encode_features (freq.narrow (0, s, m), raw.narrow (0, s, m))));
+  });
   return tokens;
 }
 

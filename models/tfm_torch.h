@@ -36,6 +36,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -166,6 +167,12 @@ class TokenizerModel {
   /* Inference: encode + nearest codes -> (N, T) int64, windows processed in
    * chunks spread over the LibTorch threads; optionally also quant_in. */
   at::Tensor tokenize (const at::Tensor &stft, const at::Tensor &raw, at::Tensor *quant_in = nullptr) const;
+  /* Frequency branch (A0-A13): stft (N, bins, T) -> (N, T, 32). Each frame
+   * on its own: a frame's features do not depend on the rest of its window. */
+  at::Tensor frequency_features (const at::Tensor &stft) const;
+  /* tokenize() with the frequency branch given, freq (N, T, 32) as
+   * frequency_features() returns it: windows sharing frames share it. */
+  at::Tensor tokenize_features (const at::Tensor &freq, const at::Tensor &raw) const;
   /* Nearest codes, dist = |x|^2 - 2 x.E + |E|^2 in float32, ties -> lowest. */
   at::Tensor nearest_codes (const at::Tensor &quant_in) const;
   /* Nearest codes plus losses; in training mode also the EMA update. */
@@ -182,8 +189,11 @@ class TokenizerModel {
   bool training_ = false;
 
   void check_inputs (const at::Tensor &stft, const at::Tensor &raw) const;
-  at::Tensor frequency_features (const at::Tensor &stft) const;
   at::Tensor temporal_features (const at::Tensor &raw) const;
+  at::Tensor encode_features (const at::Tensor &freq, const at::Tensor &raw) const;
+  /* run(first, count) on chunks of the N windows, spread over the calling
+   * thread's LibTorch thread count, each worker single-threaded. */
+  void in_chunks (int64_t N, const std::function<void (int64_t, int64_t)> &run) const;
 };
 
 class ClassifierModel {

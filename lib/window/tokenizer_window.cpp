@@ -47,10 +47,25 @@ q95_scale (const float *x, size_t n)
   return (float) (q + 1e-8);
 }
 
-WindowCutter::WindowCutter (const WindowGeometry &geometry, WindowNormalize normalize)
+std::string
+check_window_stride (const WindowGeometry &geometry, int window_stride)
+{
+  const int S = geometry.frames_per_stride ();
+  if (window_stride >= 1 && window_stride <= S)
+    return "";
+  return "window-stride " + std::to_string (window_stride) + " is outside 1.." + std::to_string (S) +
+      ": it counts token frames between the starts of consecutive windows, and " + std::to_string (S) +
+      " (window length / hop) puts windows back to back as the reference does";
+}
+
+WindowCutter::WindowCutter (const WindowGeometry &geometry, WindowNormalize normalize, int window_stride)
     : geometry_ (geometry), normalize_ (normalize)
 {
-  const std::string problem = geometry.check ();
+  std::string problem = geometry.check ();
+  if (!problem.empty ())
+    throw std::invalid_argument (problem);
+  stride_ = window_stride == 0 ? geometry.frames_per_stride () : window_stride;
+  problem = check_window_stride (geometry, stride_);
   if (!problem.empty ())
     throw std::invalid_argument (problem);
   held_.resize ((size_t) geometry_.frames_per_window () * geometry_.frame_floats ());
@@ -62,39 +77,45 @@ WindowCutter::reset ()
   frames_received_ = 0;
 }
 
+/* Windows finished so far are those whose last frame w*K + T - 1 has been
+ * received; the next one starts at frame (that count) * K. */
 int
 WindowCutter::pending_frames () const
 {
-  const uint64_t pos = frames_received_ % (uint64_t) geometry_.frames_per_stride ();
-  return pos < (uint64_t) geometry_.frames_per_window () ? (int) pos : 0;
+  const uint64_t T = (uint64_t) geometry_.frames_per_window ();
+  const uint64_t finished = frames_received_ >= T ? (frames_received_ - T) / (uint64_t) stride_ + 1 : 0;
+  const uint64_t next_first = finished * (uint64_t) stride_;
+  return frames_received_ > next_first ? (int) (frames_received_ - next_first) : 0;
 }
 
-void
-WindowCutter::store_frame (const float *frame, int slot)
+/* With K > T (the reference grid has K = S = T + 1) some frames straddle two
+ * windows and belong to none. */
+bool
+WindowCutter::in_some_window (uint64_t k) const
 {
-  const size_t n = geometry_.frame_floats ();
-  std::copy (frame, frame + n, held_.begin () + (size_t) slot * n);
+  return k % (uint64_t) stride_ < (uint64_t) geometry_.frames_per_window ();
 }
 
 void
 WindowCutter::push (const float *frames, size_t n_frames, std::vector<TokenizerWindow> &done)
 {
-  const uint64_t stride = (uint64_t) geometry_.frames_per_stride ();
-  const int frames_per_window = geometry_.frames_per_window ();
+  const uint64_t T = (uint64_t) geometry_.frames_per_window ();
+  const size_t n = geometry_.frame_floats ();
   for (size_t i = 0; i < n_frames; i++) {
     const uint64_t k = frames_received_++;
-    const int slot = (int) (k % stride);
-    if (slot >= frames_per_window)
-      continue;  /* edge frame: straddles two windows */
-    store_frame (frames + i * geometry_.frame_floats (), slot);
-    if (slot == frames_per_window - 1)
-      done.push_back (finish_window (k / stride));
+    if (!in_some_window (k))
+      continue;
+    const float *frame = frames + i * n;
+    std::copy (frame, frame + n, held_.begin () + (size_t) (k % T) * n);
+    if (k + 1 >= T && (k + 1 - T) % (uint64_t) stride_ == 0)
+      done.push_back (finish_window ((k + 1 - T) / (uint64_t) stride_));
   }
 }
 
 /* Lays the held frames out as Tokenizer::tokenize wants them. The raw row is
  * rebuilt from the waveforms: frame t contributes its first hop samples, the
- * last frame all n_fft (geometry check: they tile the window exactly). */
+ * last frame all n_fft (geometry check: they tile the window exactly). The
+ * window's frame t sits in ring slot (first_frame + t) % T. */
 TokenizerWindow
 WindowCutter::finish_window (uint64_t index) const
 {
@@ -105,13 +126,13 @@ WindowCutter::finish_window (uint64_t index) const
 
   TokenizerWindow w;
   w.index = index;
-  w.first_frame = index * (uint64_t) g.frames_per_stride ();
+  w.first_frame = index * (uint64_t) stride_;
   w.stft.resize (g.stft_floats ());
   w.raw.resize (g.raw_floats ());
   w.scale.assign (g.channels, 1.0f);
 
   for (int t = 0; t < T; t++) {
-    const float *frame = held_.data () + (size_t) t * frame_floats;
+    const float *frame = held_.data () + (size_t) ((w.first_frame + t) % (uint64_t) T) * frame_floats;
     const int take = t == T - 1 ? g.n_fft : g.hop;
     for (int c = 0; c < g.channels; c++) {
       const float *mags = frame + (size_t) c * g.bins;
@@ -140,9 +161,9 @@ WindowCutter::finish_window (uint64_t index) const
 
 std::vector<TokenizerWindow>
 cut_frames (const float *frames, size_t n_frames, const WindowGeometry &geometry,
-    WindowNormalize normalize)
+    WindowNormalize normalize, int window_stride)
 {
-  WindowCutter cutter (geometry, normalize);
+  WindowCutter cutter (geometry, normalize, window_stride);
   std::vector<TokenizerWindow> done;
   cutter.push (frames, n_frames, done);
   return done;

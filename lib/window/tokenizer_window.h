@@ -14,6 +14,12 @@
  *   - the S - T frames k = w*S + T ... (w+1)*S - 1 straddle two windows
  *     ("edge frames") and belong to no window: they are dropped.
  *
+ * Overlapping windows (window stride K token frames, 1 <= K <= S; K = S is
+ * the grid above): window w covers input samples [w*K*hop, w*K*hop + L) and
+ * is made of the frames k = w*K ... w*K + T - 1. Each window is cut and
+ * normalised on its own, so window w equals window 0 of the reference grid
+ * for a stream starting at sample w*K*hop.
+ *
  * A frame (one per spectrogram frame, float32, as DESIGN.md lays it out):
  *
  *   [ channels x bins magnitudes, channel-major | channels x n_fft samples ]
@@ -70,21 +76,28 @@ struct WindowGeometry {
  * the per-channel divisor of normalize=q95. n must be > 0. */
 float q95_scale (const float *x, size_t n);
 
+/* Empty when K can be a window stride for this geometry (1..S), else a
+ * sentence that says what is wrong, in terms of the tfmtokenize property. */
+std::string check_window_stride (const WindowGeometry &geometry, int window_stride);
+
 struct TokenizerWindow {
   uint64_t index = 0;        /* w, counted from the start of the stream */
-  uint64_t first_frame = 0;  /* w * S: the frame whose PTS is the window's PTS */
+  uint64_t first_frame = 0;  /* w * K: the frame whose PTS is the window's PTS */
   std::vector<float> stft;   /* channels x bins x T */
   std::vector<float> raw;    /* channels x L */
   std::vector<float> scale;  /* per channel divisor that was applied (1 for None) */
 };
 
 /* Streaming cutter: feed frames in stream order, collect finished windows.
- * Holds at most T frames; a window is finished by its last in-window frame
- * (frame w*S + T - 1), i.e. as soon as its last input sample has arrived. */
+ * Holds the last T frames whatever the stride (memory does not grow with
+ * the overlap); a window is finished by its last frame (frame w*K + T - 1),
+ * i.e. as soon as its last input sample has arrived. */
 class WindowCutter {
  public:
-  /* Throws std::invalid_argument with WindowGeometry::check()'s sentence. */
-  WindowCutter (const WindowGeometry &geometry, WindowNormalize normalize);
+  /* window_stride = K in token frames, 0 = S (the reference grid). Throws
+   * std::invalid_argument with check()'s or check_window_stride()'s
+   * sentence. */
+  WindowCutter (const WindowGeometry &geometry, WindowNormalize normalize, int window_stride = 0);
 
   /* Appends one TokenizerWindow to `done` for every window the n_frames
    * frames (n_frames * frame_floats() floats) complete. */
@@ -96,25 +109,30 @@ class WindowCutter {
 
   /* Frames pushed since construction or the last reset(). */
   uint64_t frames_received () const { return frames_received_; }
-  /* Frames of the unfinished window held so far (0 .. T-1): what EOS drops. */
+  /* Frames of the oldest unfinished window held so far (0 .. T-1): what EOS
+   * drops. */
   int pending_frames () const;
 
   const WindowGeometry &geometry () const { return geometry_; }
   WindowNormalize normalize () const { return normalize_; }
+  /* K: frames between the first frames of consecutive windows. */
+  int window_stride () const { return stride_; }
 
  private:
-  void store_frame (const float *frame, int slot);
+  bool in_some_window (uint64_t k) const;
   TokenizerWindow finish_window (uint64_t index) const;
 
   WindowGeometry geometry_;
   WindowNormalize normalize_;
-  std::vector<float> held_;   /* T frames of the current window, frame-major */
+  int stride_;
+  /* Ring of the last T frames, frame k in slot k % T, frame-major. */
+  std::vector<float> held_;
   uint64_t frames_received_ = 0;
 };
 
 /* All windows the frames complete, as a fresh WindowCutter would return them. */
 std::vector<TokenizerWindow> cut_frames (const float *frames, size_t n_frames,
-    const WindowGeometry &geometry, WindowNormalize normalize);
+    const WindowGeometry &geometry, WindowNormalize normalize, int window_stride = 0);
 
 /* Magnitudes of one frame: reads n_fft samples, writes bins magnitudes.
  * Pass the same transform the stft element uses (lib/dsp) so offline and

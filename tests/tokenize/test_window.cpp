@@ -251,18 +251,11 @@ GST_START_TEST (test_q95_normalisation)
 }
 GST_END_TEST;
 
-/* Offline cutting of a whole signal equals the streaming cutter on the frames
- * the stft element would have produced from it. */
-GST_START_TEST (test_cut_signal_equals_streaming)
+/* A toy spectrum: sums of the frame's samples weighted by bin index. */
+static neuro::FrameSpectrum
+toy_spectrum (const WindowGeometry &g)
 {
-  const WindowGeometry g = small_geometry (3);
-  const size_t n_samples = 4 * g.window_samples + 7;  /* 4 windows and a partial one */
-  std::vector<float> signal (g.channels * n_samples);
-  for (int c = 0; c < g.channels; c++)
-    for (size_t i = 0; i < n_samples; i++)
-      signal[c * n_samples + i] = signal_value (c, i);
-  /* A toy spectrum: sums of the frame's samples weighted by bin index. */
-  const neuro::FrameSpectrum spectrum = [&g] (const float *samples, float *mags) {
+  return [g] (const float *samples, float *mags) {
     for (int b = 0; b < g.bins; b++) {
       float acc = 0.0f;
       for (int m = 0; m < g.n_fft; m++)
@@ -270,7 +263,13 @@ GST_START_TEST (test_cut_signal_equals_streaming)
       mags[b] = acc;
     }
   };
+}
 
+/* Frames of a whole channel-major signal in the stft element's layout. */
+static std::vector<float>
+signal_frames (const std::vector<float> &signal, size_t n_samples, const WindowGeometry &g,
+    const neuro::FrameSpectrum &spectrum)
+{
   const size_t n_frames = (n_samples - g.n_fft) / g.hop + 1;
   std::vector<float> frames (n_frames * g.frame_floats ());
   for (size_t k = 0; k < n_frames; k++) {
@@ -281,6 +280,22 @@ GST_START_TEST (test_cut_signal_equals_streaming)
       std::copy (s, s + g.n_fft, f + g.channels * g.bins + c * g.n_fft);
     }
   }
+  return frames;
+}
+
+/* Offline cutting of a whole signal equals the streaming cutter on the frames
+ * the stft element would have produced from it. */
+GST_START_TEST (test_cut_signal_equals_streaming)
+{
+  const WindowGeometry g = small_geometry (3);
+  const size_t n_samples = 4 * g.window_samples + 7;  /* 4 windows and a partial one */
+  std::vector<float> signal (g.channels * n_samples);
+  for (int c = 0; c < g.channels; c++)
+    for (size_t i = 0; i < n_samples; i++)
+      signal[c * n_samples + i] = signal_value (c, i);
+  const neuro::FrameSpectrum spectrum = toy_spectrum (g);
+  const std::vector<float> frames = signal_frames (signal, n_samples, g, spectrum);
+  const size_t n_frames = frames.size () / g.frame_floats ();
 
   for (WindowNormalize norm : { WindowNormalize::None, WindowNormalize::Q95 }) {
     const auto offline = neuro::cut_signal (signal.data (), n_samples, g, norm, spectrum);
@@ -340,6 +355,129 @@ GST_START_TEST (test_cut_signal_matches_stft_element_frames)
 }
 GST_END_TEST;
 
+/* The contract of window-stride: at every stride K, window w of the stream
+ * equals window 0 of the reference grid (K = S) on the same signal with its
+ * first w*K*hop samples removed: same spectra, samples and q95 divisors, so
+ * the same tokens. Also checks which windows exist and their first frames. */
+GST_START_TEST (test_stride_windows_equal_default_on_shifted_input)
+{
+  const WindowGeometry g = small_geometry (2);
+  const int T = g.frames_per_window ();
+  const int S = g.frames_per_stride ();
+  const size_t n_samples = 3 * g.window_samples + 5;
+  std::vector<float> signal (g.channels * n_samples);
+  for (int c = 0; c < g.channels; c++)
+    for (size_t i = 0; i < n_samples; i++)
+      signal[c * n_samples + i] = signal_value (c, i) * (1.0f + 0.3f * std::sin (0.7f * (float) i));
+  const neuro::FrameSpectrum spectrum = toy_spectrum (g);
+  const std::vector<float> frames = signal_frames (signal, n_samples, g, spectrum);
+  const size_t n_frames = frames.size () / g.frame_floats ();
+
+  for (WindowNormalize norm : { WindowNormalize::None, WindowNormalize::Q95 }) {
+    for (int K = 1; K <= S; K++) {
+      const auto windows = neuro::cut_frames (frames.data (), n_frames, g, norm, K);
+      fail_unless_equals_int (windows.size (), (n_frames - T) / K + 1);
+      for (size_t w = 0; w < windows.size (); w++) {
+        fail_unless_equals_int (windows[w].index, w);
+        fail_unless_equals_int (windows[w].first_frame, w * K);
+        const size_t shift = w * K * g.hop;
+        const size_t rest = n_samples - shift;
+        std::vector<float> shifted (g.channels * rest);
+        for (int c = 0; c < g.channels; c++)
+          std::copy_n (signal.begin () + c * n_samples + shift, rest, shifted.begin () + c * rest);
+        const auto reference = neuro::cut_signal (shifted.data (), rest, g, norm, spectrum);
+        fail_unless (!reference.empty ());
+        fail_unless (windows[w].stft == reference[0].stft, "K=%d window %zu: spectra differ", K, w);
+        fail_unless (windows[w].raw == reference[0].raw, "K=%d window %zu: samples differ", K, w);
+        fail_unless (windows[w].scale == reference[0].scale, "K=%d window %zu: q95 differs", K, w);
+      }
+    }
+  }
+}
+GST_END_TEST;
+
+/* Overlapping windows do not depend on how the frames are cut into buffers,
+ * and a long stream (the ring of T frames wraps many times) still gives the
+ * right frames at its end. */
+GST_START_TEST (test_stride_buffering_and_long_stream)
+{
+  const WindowGeometry g = small_geometry (2);
+  const int T = g.frames_per_window ();
+  const size_t n_frames = 4000;
+  const std::vector<float> frames = make_frames (g, n_frames);
+  for (int K : { 1, 2, 3 }) {
+    const auto whole = neuro::cut_frames (frames.data (), n_frames, g, WindowNormalize::None, K);
+    fail_unless_equals_int (whole.size (), (n_frames - T) / K + 1);
+    const TokenizerWindow &last = whole.back ();
+    for (int t = 0; t < T; t++)
+      fail_unless_equals_float (last.stft[(1 * g.bins + 2) * T + t], magnitude_value (last.first_frame + t, 1, 2));
+    for (size_t chunk : { 1, 4, 7, 19 }) {
+      WindowCutter cutter (g, WindowNormalize::None, K);
+      std::vector<TokenizerWindow> pieces;
+      for (size_t k = 0; k < n_frames; k += chunk)
+        cutter.push (frames.data () + k * g.frame_floats (), std::min (chunk, n_frames - k), pieces);
+      fail_unless_equals_int (pieces.size (), whole.size ());
+      for (size_t w = 0; w < whole.size (); w += 97) {
+        fail_unless (pieces[w].stft == whole[w].stft);
+        fail_unless (pieces[w].raw == whole[w].raw);
+      }
+    }
+  }
+}
+GST_END_TEST;
+
+/* With overlap, what EOS drops is the part of the oldest unfinished window
+ * already received (frames of finished windows are not pending). */
+GST_START_TEST (test_stride_pending)
+{
+  const WindowGeometry g = small_geometry (1);
+  const int T = g.frames_per_window ();  /* 5 */
+  const std::vector<float> frames = make_frames (g, 20);
+  WindowCutter cutter (g, WindowNormalize::None, 2);
+  fail_unless_equals_int (cutter.window_stride (), 2);
+  std::vector<TokenizerWindow> done;
+  cutter.push (frames.data (), T - 1, done);
+  fail_unless_equals_int (done.size (), 0);
+  fail_unless_equals_int (cutter.pending_frames (), T - 1);
+  cutter.push (frames.data () + (T - 1) * g.frame_floats (), 1, done);
+  fail_unless_equals_int (done.size (), 1);
+  fail_unless_equals_int (cutter.pending_frames (), T - 2);  /* window 1: frames 2..4 */
+  cutter.push (frames.data () + T * g.frame_floats (), 1, done);
+  fail_unless_equals_int (done.size (), 1);
+  fail_unless_equals_int (cutter.pending_frames (), T - 1);
+  cutter.push (frames.data () + (T + 1) * g.frame_floats (), 1, done);
+  fail_unless_equals_int (done.size (), 2);
+  fail_unless_equals_int (done[1].first_frame, 2);
+  fail_unless_equals_int (cutter.pending_frames (), T - 2);
+
+  WindowCutter grid (g, WindowNormalize::None);
+  fail_unless_equals_int (grid.window_stride (), g.frames_per_stride ());
+}
+GST_END_TEST;
+
+GST_START_TEST (test_stride_rejected_n)
+{
+  const WindowGeometry g = small_geometry (1);
+  const int S = g.frames_per_stride ();
+  for (int K : { -1, S + 1, 1000 }) {
+    const std::string problem = neuro::check_window_stride (g, K);
+    fail_if (problem.empty (), "K=%d accepted", K);
+    fail_unless (problem.find ("window-stride") != std::string::npos);
+    fail_unless (problem.find ("1.." + std::to_string (S)) != std::string::npos, "%s", problem.c_str ());
+    bool thrown = false;
+    try {
+      WindowCutter cutter (g, WindowNormalize::None, K);
+    } catch (const std::invalid_argument &e) {
+      thrown = std::string (e.what ()) == problem;
+    }
+    fail_unless (thrown, "K=%d: no or wrong exception", K);
+  }
+  fail_if (neuro::check_window_stride (g, 0).empty ());
+  for (int K = 1; K <= S; K++)
+    fail_unless (neuro::check_window_stride (g, K).empty ());
+}
+GST_END_TEST;
+
 static Suite *
 window_suite (void)
 {
@@ -355,6 +493,10 @@ window_suite (void)
   tcase_add_test (tc, test_q95_normalisation);
   tcase_add_test (tc, test_cut_signal_equals_streaming);
   tcase_add_test (tc, test_cut_signal_matches_stft_element_frames);
+  tcase_add_test (tc, test_stride_windows_equal_default_on_shifted_input);
+  tcase_add_test (tc, test_stride_buffering_and_long_stream);
+  tcase_add_test (tc, test_stride_pending);
+  tcase_add_test (tc, test_stride_rejected_n);
   return s;
 }
 
