@@ -1,0 +1,31 @@
+/* ATen-level operations the TFM graph is built from, where ATen has no
+ * operation of that shape or a slow one: the fast paths run only when
+ * autograd does not record (inference), with the same values either way. */
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <initializer_list>
+
+namespace neuro {
+namespace tfm {
+
+constexpr double kNormEps = 1e-5;  /* LayerNorm and GroupNorm */
+
+/* True when autograd would record an op on any of these tensors. */
+bool records_gradients (std::initializer_list<at::Tensor> tensors);
+
+/* alpha * (x W^T) + bias over the last axis of x (bias may be undefined). */
+at::Tensor dense (const at::Tensor &x, const at::Tensor &weight, const at::Tensor &bias, float alpha = 1.0f);
+
+/* GroupNorm (eps kNormEps) on a sequence-major (B, L, C) tensor. */
+at::Tensor group_norm_seq (const at::Tensor &x, int64_t groups, const at::Tensor &weight, const at::Tensor &bias);
+
+/* Linear attention contraction per sequence and head: (q_scale q) (k^T v),
+ * q, k, v (B, n, d), head j = channels [j*d/heads, (j+1)*d/heads). */
+at::Tensor attention_contraction (const at::Tensor &q, float q_scale, const at::Tensor &k, const at::Tensor &v,
+    int64_t heads);
+
+}  // namespace tfm
+}  // namespace neuro
