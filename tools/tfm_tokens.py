@@ -15,8 +15,11 @@ As a module:
 From the shell:
 
     tfm_tokens.py summary rec.jsonl
+    tfm_tokens.py export rec.jsonl --out all.npz          # every stream, keys s<N>_...
     tfm_tokens.py export rec.jsonl --stream 0 --out eeg.npz
     tfm_tokens.py plot rec.jsonl --out rec.png
+
+    tfm_tokens.mne_annotations(rec)   # mne.Annotations, orig_time set for raw.set_annotations
 
 Needs python3 with numpy (matplotlib for plot). The file format is described
 in docs/tokensink.md."""
@@ -199,21 +202,86 @@ def _times(records, key):
     return np.asarray([r[key] if r[key] is not None else -1 for r in records], np.int64)
 
 
-def export(rec, index, out):
-    """Writes one stream's arrays to an .npz file."""
-    st = _stream(rec, index)
+def classification_labels(st):
+    """The labels of a stream's classifications, in the classifier's order
+    (the order of first appearance in the probabilities objects)."""
+    labels = []
+    for c in st.classifications:
+        labels += [k for k in c["probabilities"] if k not in labels]
+    return labels
+
+
+def classification_probabilities(st):
+    """(decisions, labels) float64 array, columns in classification_labels order;
+    NaN where a decision lacks a label."""
+    labels = classification_labels(st)
+    probs = np.full((len(st.classifications), len(labels)), np.nan)
+    for i, c in enumerate(st.classifications):
+        probs[i] = [c["probabilities"].get(k, np.nan) for k in labels]
+    return probs
+
+
+def stream_arrays(rec, st):
+    """Everything recorded for one stream as named numpy arrays (the npz layout)."""
     c, a = st.classifications, st.annotations
-    np.savez(out, pts=st.pts, duration=st.duration, tokens=st.tokens,
-             channels=np.asarray(st.channels, str), units=np.asarray(st.units or [], str),
-             modality=st.modality, model=st.info.get("model", ""),
-             framerate=np.asarray(st.info["framerate"], np.int64),
-             vocabulary=st.info.get("vocabulary"), start_unix_ns=rec.header["start-unix-ns"],
-             classification_pts=_times(c, "pts"), classification_duration=_times(c, "duration"),
-             classification_class=np.asarray([x["class"] for x in c], np.int64),
-             classification_label=np.asarray([x["label"] or "" for x in c], str),
-             annotation_pts=_times(a, "pts"), annotation_duration=_times(a, "duration"),
-             annotation_text=np.asarray([x["text"] for x in a], str),
-             gap_pts=_times(st.gaps, "pts"), gap_duration=_times(st.gaps, "duration"))
+    return dict(pts=st.pts, duration=st.duration, tokens=st.tokens,
+                channels=np.asarray(st.channels, str), units=np.asarray(st.units or [], str),
+                modality=st.modality, model=st.info.get("model", ""),
+                framerate=np.asarray(st.info["framerate"], np.int64),
+                vocabulary=st.info.get("vocabulary"),
+                classification_pts=_times(c, "pts"), classification_duration=_times(c, "duration"),
+                classification_class=np.asarray([x["class"] for x in c], np.int64),
+                classification_label=np.asarray([x["label"] or "" for x in c], str),
+                classification_labels=np.asarray(classification_labels(st), str),
+                classification_probabilities=classification_probabilities(st),
+                annotation_pts=_times(a, "pts"), annotation_duration=_times(a, "duration"),
+                annotation_text=np.asarray([x["text"] for x in a], str),
+                gap_pts=_times(st.gaps, "pts"), gap_duration=_times(st.gaps, "duration"))
+
+
+def export(rec, out, index=None):
+    """Writes one stream's arrays (index given) or every stream's, keys
+    prefixed `s<N>_`, to an .npz file."""
+    arrays = {"start_unix_ns": rec.header["start-unix-ns"]}
+    if index is not None:
+        arrays.update(stream_arrays(rec, _stream(rec, index)))
+    else:
+        arrays["streams"] = np.asarray(sorted(rec.streams), np.int64)
+        for s in sorted(rec.streams):
+            arrays.update({f"s{s}_{k}": v for k, v in stream_arrays(rec, rec.streams[s]).items()})
+    np.savez(out, **arrays)
+
+
+def measurement_start(rec):
+    """UTC datetime of running time 0 on the source's own clock: the source
+    file's measurement start when the header records one, else the wall-clock
+    start of the recording."""
+    ns = (rec.header.get("source") or {}).get("meas-start-unix-ns")
+    if ns is None:
+        return rec.start_utc
+    return datetime.datetime.fromtimestamp(ns / SECOND, tz=datetime.timezone.utc)
+
+
+def mne_annotations(rec, streams=None, classifications=True):
+    """mne.Annotations of the recording's annotations (and, with
+    classifications=True, one "<label>" annotation per decision), onsets in
+    seconds of running time, orig_time = measurement_start(rec), so that
+    raw.set_annotations() lines them up with the source file read by MNE."""
+    import mne
+    onset, duration, description = [], [], []
+    for s in sorted(rec.streams) if streams is None else streams:
+        st = _stream(rec, s)
+        events = st.annotations + (st.classifications if classifications else [])
+        for r in events:
+            if r["pts"] is None:
+                continue
+            onset.append(r["pts"] / SECOND)
+            duration.append((r["duration"] or 0) / SECOND)
+            description.append(r["text"] if r["type"] == "annotation" else r["label"] or "?")
+    order = np.argsort(onset, kind="stable")
+    return mne.Annotations(np.asarray(onset)[order], np.asarray(duration)[order],
+                           np.asarray(description, dtype=object)[order].tolist(),
+                           orig_time=measurement_start(rec))
 
 
 def _runs(st):
@@ -226,47 +294,140 @@ def _runs(st):
     return list(zip(edges[:-1], edges[1:]))
 
 
-def _draw_stream(ax, st, cmap):
-    vocabulary = max(int(st.info.get("vocabulary") or 1), 1)
-    tokens = st.tokens if st.tokens.ndim == 2 else st.tokens[:, :, 0]
-    n_ch = max(len(st.channels), 1)
+def _extent(rec):
+    """(first, last) running time in seconds of anything placed in the recording."""
+    times = []
+    for st in rec.streams.values():
+        if len(st.pts):
+            times += [st.pts[0], st.pts[-1] + st.duration[-1]]
+        for r in st.classifications + st.annotations + st.gaps:
+            if r["pts"] is not None:
+                times += [r["pts"], r["pts"] + (r["duration"] or 0)]
+    if not times:
+        return 0.0, 1.0
+    t0, t1 = min(times) / SECOND, max(times) / SECOND
+    return t0, t1 if t1 > t0 else t0 + 1.0
+
+
+KEY_CODES = 19   # codes drawn in their own colour; the rest share "other"
+
+
+def code_palette(st):
+    """The stream's most used codes (at most KEY_CODES, commonest first) and
+    their counts, the count of every other code, and a frame x channel array of
+    colour indices: i for key code i, KEY_CODES for "other"."""
+    tokens = _codebook0(st)
+    codes, counts = np.unique(tokens, return_counts=True)
+    order = np.argsort(-counts, kind="stable")[:KEY_CODES]
+    key, key_counts = codes[order], counts[order]
+    index = np.full(tokens.shape, KEY_CODES, np.int64)
+    for i, code in enumerate(key):
+        index[tokens == code] = i
+    return key, key_counts, int(counts.sum() - key_counts.sum()), index
+
+
+def _codebook0(st):
+    if isinstance(st.tokens, list):
+        return np.asarray([t if t.ndim == 1 else t[:, 0] for t in st.tokens
+                           if len(t) == len(st.tokens[-1])], np.uint32)
+    return st.tokens if st.tokens.ndim == 2 else st.tokens[:, :, 0]
+
+
+def _colours():
+    import matplotlib
+    tab = matplotlib.colormaps["tab20"].colors
+    return [tab[i] for i in range(20) if i != 15][:KEY_CODES] + [(0.85, 0.85, 0.85)]
+
+
+def _draw_raster(ax, st, colours):
+    from matplotlib.colors import ListedColormap
+    key, key_counts, other, index = code_palette(st)
+    n_ch = max(index.shape[1] if index.ndim == 2 else 1, 1)
+    cmap = ListedColormap(colours)
     for a, b in _runs(st):
         t0 = st.pts[a] / SECOND
         t1 = (st.pts[b - 1] + st.duration[b - 1]) / SECOND
-        ax.imshow(tokens[a:b].T, aspect="auto", interpolation="nearest", cmap=cmap,
-                  vmin=0, vmax=vocabulary - 1, extent=(t0, t1, n_ch, 0))
+        ax.imshow(index[a:b].T, aspect="auto", interpolation="nearest", cmap=cmap,
+                  vmin=-0.5, vmax=KEY_CODES + 0.5, extent=(t0, t1, n_ch, 0))
     for g in st.gaps:
         ax.axvspan(g["pts"] / SECOND, (g["pts"] + g["duration"]) / SECOND,
                    facecolor="none", edgecolor="0.4", hatch="//", linewidth=0)
-    labels = sorted({c["label"] for c in st.classifications if c["label"]})
-    colours = {lab: f"C{i % 10}" for i, lab in enumerate(labels)}
-    for c in st.classifications:
-        if c["pts"] is None:
-            continue
-        t0 = c["pts"] / SECOND
-        t1 = t0 + (c["duration"] or 0) / SECOND
-        ax.axvspan(t0, t1, ymin=0.88, ymax=1.0, color=colours.get(c["label"], "k"), alpha=0.9)
-        ax.text((t0 + t1) / 2, 0.94, f"{c['label'] or '?'} {max(c['probabilities'].values(), default=0):.2f}",
-                transform=ax.get_xaxis_transform(), ha="center", va="center", fontsize=7,
-                color="white", clip_on=True)
+    step = max(1, n_ch // 16)
+    ax.set_ylim(n_ch, 0)
+    ax.set_yticks(np.arange(0, n_ch, step) + 0.5)
+    ax.set_yticklabels(st.channels[::step], fontsize=6)
+    book = " (codebook 0)" if st.info.get("codebooks", 1) > 1 else ""
+    ax.set_ylabel(f"{st.index}: {st.modality}\n{st.framerate:g} /s{book}", fontsize=8)
+    return key, key_counts, other
+
+
+def _draw_usage(ax, st, key, key_counts, other, colours):
+    """The colour key: how often each key code occurs, in its raster colour;
+    the share of the grey "other" codes is in the title (as a bar it would
+    dwarf the key)."""
+    ax.barh(np.arange(len(key)), key_counts, color=colours[:len(key)], height=0.8)
+    ax.set_yticks(np.arange(len(key)))
+    ax.set_yticklabels([str(int(c)) for c in key], fontsize=5)
+    ax.set_ylim(len(key) - 0.5 if len(key) else 0.5, -0.5)
+    ax.tick_params(axis="x", labelsize=6)
+    total = int(key_counts.sum()) + other
+    share = f"\nother codes (grey): {100 * other / total:.0f} %" if other else ""
+    ax.set_title(f"code use: {len(np.unique(_codebook0(st)))} of {st.info.get('vocabulary')}"
+                 f"{share}", fontsize=7)
+
+
+def _draw_probabilities(ax, st):
+    """One step line per label: the probability of each decision over its window."""
+    labels = classification_labels(st)
+    probs = classification_probabilities(st)
+    for j, label in enumerate(labels):
+        xs, ys = [], []
+        for c, p in zip(st.classifications, probs[:, j]):
+            if c["pts"] is None:
+                continue
+            t0 = c["pts"] / SECOND
+            xs += [t0, t0 + (c["duration"] or 0) / SECOND, np.nan]
+            ys += [p, p, np.nan]
+        ax.plot(xs, ys, color=f"C{j % 10}", linewidth=1.5, label=label)
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_ylabel(f"{st.index}: p(class)", fontsize=8)
+    ax.tick_params(axis="y", labelsize=6)
+    ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.005, 1.0), borderaxespad=0)
+
+
+def _draw_annotations(axes, st, with_text):
     for an in st.annotations:
         if an["pts"] is None:
             continue
         t = an["pts"] / SECOND
-        ax.axvline(t, color="k", linestyle="--", linewidth=1)
-        ax.text(t, 0.02, " " + an["text"], transform=ax.get_xaxis_transform(), rotation=90,
-                va="bottom", ha="left", fontsize=7, clip_on=True,
-                bbox={"facecolor": "white", "alpha": 0.7, "linewidth": 0, "pad": 1})
-    step = max(1, n_ch // 16)
-    ax.set_yticks(np.arange(0, n_ch, step) + 0.5)
-    ax.set_yticklabels(st.channels[::step], fontsize=6)
-    book = " (codebook 0)" if st.tokens.ndim == 3 else ""
-    ax.set_ylabel(f"{st.index}: {st.modality}\n{st.framerate:g} /s{book}", fontsize=8)
+        for ax in axes:
+            if an["duration"]:
+                ax.axvspan(t, t + an["duration"] / SECOND, facecolor="k", alpha=0.06, linewidth=0)
+            ax.axvline(t, color="k", linestyle="--", linewidth=0.8)
+        if with_text:
+            axes[0].text(t, 0.02, " " + an["text"], transform=axes[0].get_xaxis_transform(),
+                         rotation=90, va="bottom", ha="left", fontsize=7, clip_on=True,
+                         bbox={"facecolor": "white", "alpha": 0.7, "linewidth": 0, "pad": 1})
 
 
-def plot(rec, out, title=None):
-    """Token raster per stream over running time, classifications as coloured
-    bars with labels, annotations as dashed lines, gaps hatched."""
+def _rows(streams):
+    """(stream, kind) per figure row: a raster per stream, a probability row under
+    each stream that has classifications."""
+    rows = []
+    for st in streams:
+        rows.append((st, "tokens"))
+        if st.classifications:
+            rows.append((st, "probabilities"))
+    return rows
+
+
+def figure(rec, title=None):
+    """The plot as a matplotlib Figure: the whole recording on one time axis,
+    each stream on its own row (token raster in categorical colours, its most
+    used codes in colour, the rest grey; to its right a code-usage histogram
+    that is the colour key), a row of class probabilities over time under each
+    classified stream, annotations as dashed lines (shaded over their duration),
+    gaps hatched."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -274,17 +435,36 @@ def plot(rec, out, title=None):
     streams = [rec.streams[s] for s in sorted(rec.streams)]
     if not streams:
         raise SystemExit("the recording holds no stream")
-    heights = [min(max(len(st.channels), 2), 12) for st in streams]
-    fig, axes = plt.subplots(len(streams), 1, sharex=True, squeeze=False,
-                             figsize=(11, 1.2 + 0.35 * sum(heights)),
-                             gridspec_kw={"height_ratios": heights})
-    cmap = plt.get_cmap("turbo")
-    for ax, st in zip(axes[:, 0], streams):
-        _draw_stream(ax, st, cmap)
+    rows = _rows(streams)
+    heights = [min(max(len(st.channels), 3), 12) if kind == "tokens" else 2.5 for st, kind in rows]
+    fig, axes = plt.subplots(len(rows), 2, squeeze=False, figsize=(13, 1.2 + 0.35 * sum(heights)),
+                             gridspec_kw={"height_ratios": heights, "width_ratios": [6, 1]})
+    colours = _colours()
+    t0, t1 = _extent(rec)
+    for (st, kind), (ax, side) in zip(rows, axes):
+        if kind == "tokens":
+            key, counts, other = _draw_raster(ax, st, colours)
+            _draw_usage(side, st, key, counts, other, colours)
+            mine = [a for (s, _), (a, _) in zip(rows, axes) if s is st]
+            _draw_annotations(mine, st, with_text=True)
+        else:
+            _draw_probabilities(ax, st)
+            side.axis("off")
+        if ax is not axes[0, 0]:
+            ax.sharex(axes[0, 0])
+        if ax is not axes[-1, 0]:
+            ax.tick_params(axis="x", labelbottom=False)
+    axes[0, 0].set_xlim(t0, t1)   # after imshow, which sets the limits to its own extent
     axes[-1, 0].set_xlabel("running time (s)")
-    axes[0, 0].set_title(title or f"tokensink recording, start {rec.header['start-utc']}",
-                         fontsize=9)
+    axes[0, 0].set_title(title or f"tokensink recording, start {rec.header['start-utc']}", fontsize=9)
     fig.tight_layout()
+    return fig
+
+
+def plot(rec, out, title=None):
+    """Writes figure(rec, title) to an image file (.png, .svg, .pdf)."""
+    import matplotlib.pyplot as plt
+    fig = figure(rec, title)
     fig.savefig(out, dpi=110)
     plt.close(fig)
 
@@ -294,11 +474,12 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("summary", help="print what the recording holds")
     p.add_argument("file")
-    p = sub.add_parser("export", help="write one stream's arrays to .npz")
+    p = sub.add_parser("export", help="write the streams' arrays to .npz")
     p.add_argument("file")
-    p.add_argument("--stream", type=int, required=True, help="stream number (pad sink_N)")
+    p.add_argument("--stream", type=int, help="only this stream (pad sink_N), keys unprefixed; "
+                   "default: every stream, keys s<N>_...")
     p.add_argument("--out", required=True, help="output .npz path")
-    p = sub.add_parser("plot", help="draw a token raster per stream")
+    p = sub.add_parser("plot", help="draw the whole recording, a row per stream")
     p.add_argument("file")
     p.add_argument("--out", required=True, help="output image (.png, .svg, .pdf)")
     p.add_argument("--title")
@@ -310,7 +491,7 @@ def main(argv=None):
     if args.command == "summary":
         summary(rec)
     elif args.command == "export":
-        export(rec, args.stream, args.out)
+        export(rec, args.out, args.stream)
     else:
         plot(rec, args.out, args.title)
 
