@@ -23,7 +23,7 @@
  *  - class (gint): index of the most probable class
  *  - label (string): name of that class
  *  - labels (string): all class names, comma separated, in class order
- *  - probabilities (string): class probabilities, comma separated, in class order
+ *  - probabilities (GstValueArray of gdouble): class probabilities, in class order
  *  - p-<label> (gdouble, 0..1): probability of each class, one field per label
  *
  * A window never spans a discontinuity: the frame history is cleared on a
@@ -766,8 +766,8 @@ gst_lbm_classify_class_init (GstLbmClassifyClass * klass)
       "pass through. Each decision: an LbmClassificationMeta on the buffer, a "
       "serialized lbm-classification event downstream, and an element message "
       "lbm-classification with timestamp, stream-time, running-time, duration "
-      "(guint64, ns), class (gint), label, labels, probabilities (strings) and "
-      "p-<label> (gdouble, 0..1)", "neurotokens developers");
+      "(guint64, ns), class (gint), label, labels (strings), probabilities "
+      "(GstValueArray of gdouble, in label order) and p-<label> (gdouble, 0..1)", "neurotokens developers");
 
   trans_class->start = GST_DEBUG_FUNCPTR (gst_lbm_classify_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_lbm_classify_stop);

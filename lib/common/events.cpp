@@ -34,16 +34,41 @@ annotation_event_new (const Annotation &a)
   return gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM, annotation_to_structure (a));
 }
 
+/* A GstValueArray of doubles: Python reads it as a list of floats, and it
+ * serializes exactly (g_ascii_dtostr) when the event crosses a network. */
+static void
+set_double_array (GstStructure *s, const char *field, const std::vector<double> &values)
+{
+  GValue array = G_VALUE_INIT, item = G_VALUE_INIT;
+  g_value_init (&array, GST_TYPE_ARRAY);
+  g_value_init (&item, G_TYPE_DOUBLE);
+  for (double v : values) {
+    g_value_set_double (&item, v);
+    gst_value_array_append_value (&array, &item);
+  }
+  gst_structure_take_value (s, field, &array);
+  g_value_unset (&item);
+}
+
+static bool
+get_double_array (const GstStructure *s, const char *field, std::vector<double> &values)
+{
+  const GValue *array = gst_structure_get_value (s, field);
+  if (!array || !GST_VALUE_HOLDS_ARRAY (array))
+    return false;
+  values.clear ();
+  for (guint i = 0; i < gst_value_array_get_size (array); i++) {
+    const GValue *item = gst_value_array_get_value (array, i);
+    if (!G_VALUE_HOLDS_DOUBLE (item))
+      return false;
+    values.push_back (g_value_get_double (item));
+  }
+  return true;
+}
+
 GstStructure *
 classification_to_structure (const Classification &c)
 {
-  std::string prob_list;
-  for (size_t i = 0; i < c.probabilities.size (); i++) {
-    gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
-    if (i)
-      prob_list += ",";
-    prob_list += g_ascii_dtostr (buf, sizeof (buf), c.probabilities[i]);
-  }
   const std::string label =
       c.class_index >= 0 && (size_t) c.class_index < c.labels.size () ?
       c.labels[c.class_index] : std::string ();
@@ -52,8 +77,8 @@ classification_to_structure (const Classification &c)
       "duration", G_TYPE_UINT64, (guint64) c.duration,
       "class", G_TYPE_INT, c.class_index,
       "label", G_TYPE_STRING, label.c_str (),
-      "labels", G_TYPE_STRING, join (c.labels).c_str (),
-      "probabilities", G_TYPE_STRING, prob_list.c_str (), NULL);
+      "labels", G_TYPE_STRING, join (c.labels).c_str (), NULL);
+  set_double_array (s, "probabilities", c.probabilities);
   for (size_t i = 0; i < c.labels.size () && i < c.probabilities.size (); i++) {
     std::string field = "p-" + c.labels[i];
     gst_structure_set (s, field.c_str (), G_TYPE_DOUBLE, c.probabilities[i], NULL);
@@ -69,18 +94,15 @@ classification_from_structure (const GstStructure *s, Classification &c)
   guint64 ts, duration;
   gint cls;
   const gchar *labels = gst_structure_get_string (s, "labels");
-  const gchar *probs = gst_structure_get_string (s, "probabilities");
   if (!gst_structure_get_uint64 (s, "timestamp", &ts) ||
       !gst_structure_get_uint64 (s, "duration", &duration) ||
-      !gst_structure_get_int (s, "class", &cls) || !labels || !probs)
+      !gst_structure_get_int (s, "class", &cls) || !labels ||
+      !get_double_array (s, "probabilities", c.probabilities))
     return false;
   c.timestamp = ts;
   c.duration = duration;
   c.class_index = cls;
   c.labels = split (labels);
-  c.probabilities.clear ();
-  for (const std::string &p : split (probs))
-    c.probabilities.push_back (g_ascii_strtod (p.c_str (), NULL));
   return c.labels.size () == c.probabilities.size ();
 }
 

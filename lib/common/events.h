@@ -7,8 +7,9 @@
  *  - "lbm-classification": a decision of lbmclassify
  *       fields: timestamp (guint64, ns, PTS of the first frame of the window),
  *       duration (guint64, ns), class (int), label (string), labels (string,
- *       comma list), probabilities (string, comma-separated in label order),
- *       and one double field "p-<label>" per label so Python reads them directly
+ *       comma list), probabilities (GstValueArray of doubles, in label order;
+ *       Python: list (s.get_value ("probabilities"))), and one double field
+ *       "p-<label>" per label
  *
  * Serialized events travel in order with the buffers through stft,
  * tfmtokenize and lbmclassify (GstBaseTransform forwards them), so tokensink

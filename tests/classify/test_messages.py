@@ -75,7 +75,7 @@ def collect_messages(pipeline):
 def check_message(s, start):
     for field, kind in (("timestamp", int), ("stream-time", int), ("running-time", int),
                         ("duration", int), ("class", int), ("label", str),
-                        ("labels", str), ("probabilities", str)):
+                        ("labels", str), ("probabilities", Gst.ValueArray)):
         if not isinstance(s.get_value(field), kind):
             fail(f"field {field} is {s.get_value(field)!r}, not {kind.__name__}")
     if s.get_value("timestamp") != start or s.get_value("running-time") != start:
@@ -90,8 +90,8 @@ def check_message(s, start):
         fail(f"probabilities {probs}")
     if abs(sum(probs) - 1.0) > 1e-9:
         fail(f"probabilities sum to {sum(probs)}")
-    listed = [float(p) for p in s.get_value("probabilities").split(",")]
-    if listed != probs:
+    listed = list(s.get_value("probabilities"))
+    if listed != probs or not all(isinstance(p, float) for p in listed):
         fail(f"probabilities field {listed} != p-<label> fields {probs}")
     cls = s.get_value("class")
     if cls != int(np.argmax(probs)) or s.get_value("label") != LABELS[cls]:

@@ -90,7 +90,7 @@ def classification_event(pts_ns, duration_ns, labels, probabilities):
     s.set_value("class", GObject.Value(GObject.TYPE_INT, best))
     s.set_value("label", labels[best])
     s.set_value("labels", ",".join(labels))
-    s.set_value("probabilities", ",".join(repr(p) for p in probabilities))
+    s.set_value("probabilities", Gst.ValueArray([float(p) for p in probabilities]))
     return Gst.Event.new_custom(Gst.EventType.CUSTOM_DOWNSTREAM, s)
 
 
