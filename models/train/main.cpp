@@ -11,9 +11,11 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <regex>
 #include <set>
+#include <unistd.h>
 
 using namespace neuro::train;
 
@@ -217,10 +219,44 @@ matches_any (const std::string &path, const std::vector<std::string> &patterns)
       [&] (const std::string &p) { return path.find (p) != std::string::npos; });
 }
 
-/* Reads every input, skipping (or, with --strict, stopping at) bad ones. */
+/* Fails before any work when `path` (the value of --`option`) cannot be
+ * written: probing with a real open() is the only test root and ACLs obey. */
+void
+check_writable (const std::string &option, const std::string &path)
+{
+  if (path.empty ())
+    return;
+  const bool existed = std::filesystem::exists (path);
+  if (existed && std::filesystem::is_directory (path))
+    throw std::runtime_error ("--" + option + " " + path + " is a directory; give a file name");
+  int fd = ::open (path.c_str (), existed ? O_WRONLY : (O_WRONLY | O_CREAT | O_EXCL), 0644);
+  if (fd < 0)
+    throw std::runtime_error ("cannot write --" + option + " " + path + ": " + std::strerror (errno)
+        + " (checked before training; choose a writable location)");
+  ::close (fd);
+  if (!existed)
+    ::unlink (path.c_str ());
+}
+
+/* A missing input is a typo, not a bad recording: stop before reading anything. */
+void
+check_inputs_exist (const std::vector<std::string> &inputs)
+{
+  for (const auto &in : inputs) {
+    InputOptions o;
+    std::string path = strip_rate (in, o);
+    if (!std::filesystem::exists (path))
+      throw std::runtime_error ("input " + path + " does not exist");
+  }
+}
+
+/* Reads every input, skipping (or, with --strict, stopping at) bad ones; fails
+ * with the reasons when none could be read (a mistyped --channels name ends
+ * here, not in an empty training set). */
 std::vector<Recording>
 read_all (const Args &a, const InputOptions &base)
 {
+  check_inputs_exist (a.inputs);
   std::vector<std::string> inputs;
   for (const auto &in : a.inputs) {
     InputOptions o = base;
@@ -231,6 +267,7 @@ read_all (const Args &a, const InputOptions &base)
   if (inputs.empty ())
     throw UsageError ("no input files");
   std::vector<Recording> out;
+  std::string reasons;
   for (const auto &in : inputs) {
     InputOptions o = base;
     std::string path = strip_rate (in, o);
@@ -243,8 +280,12 @@ read_all (const Args &a, const InputOptions &base)
       if (a.has ("strict"))
         throw;
       std::fprintf (stderr, "tfm-train: warning: skipping %s\n", e.what ());
+      reasons += std::string ("\n  ") + e.what ();
     }
   }
+  if (out.empty ())
+    throw std::runtime_error ("no training windows: none of the " + std::to_string (inputs.size ())
+        + " input(s) could be read:" + reasons);
   return out;
 }
 
@@ -307,6 +348,8 @@ run_tokenizer (const Args &a)
   job.output = a.str ("output");
   if (job.output.empty ())
     throw UsageError ("--output is required");
+  check_writable ("output", job.output);
+  check_writable ("checkpoint", a.str ("checkpoint"));
   job.modality = a.str ("modality", "eeg");
   job.id = a.str ("id", default_id (job.output));
   job.windows = window_spec (a);
@@ -400,6 +443,8 @@ run_classifier (const Args &a)
   job.channels = split (a.str ("channels"));
   if (job.output.empty () || job.tokenizer.empty () || job.labels.size () < 2 || job.channels.empty ())
     throw UsageError ("classifier needs --output, --tokenizer, --labels (two or more) and --channels");
+  check_writable ("output", job.output);
+  check_writable ("checkpoint", a.str ("checkpoint"));
   auto file = neuro::SafetensorsFile::open (job.tokenizer);
   neuro::ModelInfo info = neuro::read_model_info (file);
   job.tokenizer_id = info.id;

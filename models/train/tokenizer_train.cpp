@@ -239,16 +239,31 @@ quality (tfm::TokenizerModel &model, const WindowSet &heldout, const WindowSet &
   torch::manual_seed (seed);
   tfm::TokenizerModel untrained (model.config ());
   q.nmse_untrained = reconstruct (untrained, data).nmse;
-  q.nmse_mean_spectrum = reference.size () ? mean_spectrum_nmse (data, reference) : 0.0;
+  q.nmse_mean_spectrum = reference.size () ? mean_spectrum_nmse (data, reference) : NAN;
   return q;
+}
+
+/* JSON number, or null for a figure that could not be computed. */
+std::string
+json_number (double v, int decimals)
+{
+  if (std::isnan (v))
+    return "null";
+  char buf[64];
+  std::snprintf (buf, sizeof (buf), "%.*f", decimals, v);
+  return buf;
 }
 
 void
 print_quality (const TokenizerQuality &q)
 {
-  std::printf ("{\"eval-windows\":%ld,\"nmse\":%.6f,\"nmse-untrained\":%.6f,\"nmse-mean-spectrum\":%.6f,"
+  if (std::isnan (q.nmse_mean_spectrum))
+    std::fprintf (stderr, "nmse-mean-spectrum: n/a (null): every input is held out, so there is no "
+        "reference spectrum; add inputs that --holdout does not match to get this baseline\n");
+  std::printf ("{\"eval-windows\":%ld,\"nmse\":%.6f,\"nmse-untrained\":%.6f,\"nmse-mean-spectrum\":%s,"
       "\"codes-used\":%d,\"perplexity\":%.2f}\n",
-      q.windows, q.nmse, q.nmse_untrained, q.nmse_mean_spectrum, q.codes_used, q.perplexity);
+      q.windows, q.nmse, q.nmse_untrained, json_number (q.nmse_mean_spectrum, 6).c_str (), q.codes_used,
+      q.perplexity);
   std::fflush (stdout);
 }
 

@@ -45,7 +45,7 @@ struct TokenizerJob {
 struct TokenizerQuality {
   double nmse = 0;            /* sum (recon - stft)^2 / sum (stft - 0)^2 */
   double nmse_untrained = 0;  /* same architecture, authors' init, same seed */
-  double nmse_mean_spectrum = 0; /* predicting the training set's mean spectrum */
+  double nmse_mean_spectrum = 0; /* predicting the training set's mean spectrum; NaN without one */
   int codes_used = 0;
   double perplexity = 0;
   long windows = 0;

@@ -244,6 +244,53 @@ def test_nan_samples_n():
           "with nothing left to train on, the tool says so and fails")
 
 
+def test_output_unwritable_n():
+    good = os.path.join(EEG, "S001R01.edf")
+    for out in (os.path.join(TMP, "no-such-dir", "x.safetensors"), "/proc/x.safetensors", TMP):
+        p = run(["tokenizer", "--output", out] + TINY + [good], expect_ok=False)
+        check(p.returncode == 1 and out in p.stderr and "--output" in p.stderr,
+              "an unwritable --output fails naming it: " + p.stderr.strip().splitlines()[-1])
+        check("read " not in p.stderr and "training windows" not in p.stderr,
+              "...before reading or training anything")
+    p = run(["tokenizer", "--output", os.path.join(TMP, "ok.safetensors"), "--checkpoint",
+             os.path.join(TMP, "missing", "c.pt")] + TINY + [good], expect_ok=False)
+    check(p.returncode == 1 and "--checkpoint" in p.stderr, "an unwritable --checkpoint too")
+    check(not os.path.exists(os.path.join(TMP, "ok.safetensors")), "the probe leaves no file behind")
+
+
+def test_missing_input_n():
+    missing = os.path.join(EEG, "S001R99.edf")
+    p = run(["tokenizer", "--output", os.path.join(TMP, "x.safetensors")] + TINY +
+            [os.path.join(EEG, "S001R01.edf"), missing], expect_ok=False)
+    check(p.returncode == 1 and missing + " does not exist" in p.stderr,
+          "a missing input fails naming it: " + p.stderr.strip().splitlines()[-1])
+    check("read " not in p.stderr, "...before reading the others")
+
+
+def test_unknown_channel_n():
+    p = run(["tokenizer", "--output", os.path.join(TMP, "x.safetensors"), "--channels", "O1,Oz2"] + TINY +
+            [os.path.join(EEG, "S001R01.edf"), os.path.join(EEG, "S001R02.edf")], expect_ok=False)
+    last = p.stderr.strip()
+    check(p.returncode == 1 and "none of the 2 input(s) could be read" in last,
+          "a mistyped channel fails before training: " + last)
+    check("'Oz2'" in last and "S001R01.edf" in last and "S001R02.edf" in last, "...naming the channel and every file")
+
+
+def test_evaluate_baseline_na():
+    model = os.path.join(os.environ["NEUROTOKENS_MODEL_DIR"], "tfm-tokenizer-eeg.safetensors")
+    e = run(["evaluate", "--model", model, "--holdout", "S001R02", "--channels", "O1,O2",
+             os.path.join(EEG, "S001R02.edf")])
+    q = json_lines(e.stdout)[-1]
+    check(q["eval-windows"] == 12 and q["nmse"] > 0, "held-out windows evaluated: %s" % q)
+    check(q["nmse-mean-spectrum"] is None, "no reference inputs: the baseline is null, not 0: %s" % q)
+    check("nmse-mean-spectrum: n/a" in e.stderr, "...and stderr says why")
+    e = run(["evaluate", "--model", model, "--holdout", "S001R02", "--channels", "O1,O2",
+             os.path.join(EEG, "S001R01.edf"), os.path.join(EEG, "S001R02.edf")])
+    q = json_lines(e.stdout)[-1]
+    check(isinstance(q["nmse-mean-spectrum"], float) and q["nmse-mean-spectrum"] > 0,
+          "with a reference input the baseline is a number: %s" % q)
+
+
 def test_usage_n():
     p = run(["tokenizer", "--output"], expect_ok=False)
     check(p.returncode == 2 and "--output needs a value" in p.stderr, "missing option value is a usage error")
