@@ -1,6 +1,7 @@
 /* The neurotokens plugin: registers every element of the suite. */
 #include <gst/gst.h>
 
+#include "gstchanneltags.h"
 #include "gsteegsrc.h"
 #include "gstlbmclassify.h"
 #include "gststft.h"
@@ -18,6 +19,7 @@ plugin_init (GstPlugin * plugin)
   ok &= GST_ELEMENT_REGISTER (tfmtokenize, plugin);
   ok &= GST_ELEMENT_REGISTER (lbmclassify, plugin);
   ok &= GST_ELEMENT_REGISTER (tokensink, plugin);
+  ok &= GST_ELEMENT_REGISTER (channeltags, plugin);
   return ok;
 }
 

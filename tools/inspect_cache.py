@@ -19,7 +19,6 @@ import gi
 gi.require_version("Gst", "1.0")
 from gi.repository import GObject, Gst  # noqa: E402
 
-ELEMENTS = ["eegsrc", "stft", "tfmtokenize", "lbmclassify", "tokensink"]
 SKIP_PROPS = {"name", "parent"}
 
 
@@ -75,9 +74,18 @@ def describe_element(name):
     return d
 
 
+def plugin_elements():
+    """Every element the neurotokens plugin registers, so a new one cannot be forgotten."""
+    features = Gst.Registry.get().get_feature_list_by_plugin("neurotokens")
+    names = sorted(f.get_name() for f in features if isinstance(f, Gst.ElementFactory))
+    if not names:
+        raise SystemExit("the neurotokens plugin is not found: is GST_PLUGIN_PATH set?")
+    return names
+
+
 def build_cache():
     Gst.init(None)
-    return {name: describe_element(name) for name in ELEMENTS}
+    return {name: describe_element(name) for name in plugin_elements()}
 
 
 def check(cache_path, docs_dir):
