@@ -91,7 +91,7 @@ void write_safetensors (const std::string &path, const std::vector<TensorData> &
     const std::map<std::string, std::string> &metadata);
 
 /* The model description of a file: __metadata__ with the authors' defaults
- * for absent keys (DESIGN.md "Weights"). The architecture, when the metadata
+ * for absent keys (docs/formats.md, "Model files"). The architecture, when the metadata
  * lacks it, is recognised from the tensor names ("quantizer.embedding.weight"
  * -> "tfm-tokenizer", "classification_head.weight" -> "tfm-encoder").
  * Malformed numbers are a ModelError naming the key.

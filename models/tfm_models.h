@@ -14,7 +14,7 @@
 namespace neuro {
 
 /* What a model file says about itself (safetensors __metadata__), with the
- * authors' defaults filled in for absent keys (DESIGN.md, "Weights"). */
+ * authors' defaults filled in for absent keys (docs/formats.md, "Model files"). */
 struct ModelInfo {
   std::string path;
   std::string architecture;       /* "tfm-tokenizer" or "tfm-encoder" */
@@ -41,7 +41,7 @@ class ModelError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/* The TFM-Tokenizer, encoder side (reference/TFM_ARCHITECTURE.md section 2). */
+/* The TFM-Tokenizer, encoder side (docs/architecture.md, "Tokenizer"). */
 class Tokenizer {
  public:
   static std::unique_ptr<Tokenizer> load (const std::string &path);  /* throws ModelError */
@@ -73,7 +73,7 @@ class Tokenizer {
   virtual std::vector<float> quantizer_input (const float *stft, const float *raw, int n) = 0;
 };
 
-/* The TFM-Encoder classifier (reference/TFM_ARCHITECTURE.md section 3). */
+/* The TFM-Encoder classifier (docs/architecture.md, "Classifier"). */
 class Classifier {
  public:
   static std::unique_ptr<Classifier> load (const std::string &path);  /* throws ModelError */

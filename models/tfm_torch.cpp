@@ -1,4 +1,4 @@
-/* The TFM tokenizer and classifier as ATen ops (reference/TFM_ARCHITECTURE.md).
+/* The TFM tokenizer and classifier as ATen ops (docs/architecture.md).
  *
  * Layout choice: every stage works sequence-major, (batch, length, channels),
  * so the kernel-1 convolutions and the patch convolutions become plain

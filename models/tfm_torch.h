@@ -130,7 +130,7 @@ class Weights {
  * ("LAT" -> "LAT.layers.layers.<i>...") with the PyTorch default init. */
 void add_lat_stack (Weights &w, const std::string &prefix, int depth, int emb);
 
-/* lucidrains LinearAttentionTransformer 0.19.1 (TFM_ARCHITECTURE.md 1):
+/* lucidrains LinearAttentionTransformer 0.19.1 (docs/architecture.md, "Building block"):
  * x (B, n, emb) -> (B, n, emb). `training` enables dropout(0.2) after the
  * attention output projection. */
 at::Tensor lat_stack (const Weights &w, const std::string &prefix, int depth, int heads,

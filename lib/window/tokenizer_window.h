@@ -1,5 +1,5 @@
 /* The one tokenizer window cutter, shared by the tfmtokenize element, the
- * training tool and the tests (DESIGN.md, "Tokenizer windows").
+ * training tool and the tests (docs/formats.md, "Tokenizer windows").
  *
  * Torch-free and GStreamer-free: it turns spectrogram frames (the payload of
  * application/x-spectrogram with waveform=true) into the input layout of
@@ -20,7 +20,7 @@
  * normalised on its own, so window w equals window 0 of the reference grid
  * for a stream starting at sample w*K*hop.
  *
- * A frame (one per spectrogram frame, float32, as DESIGN.md lays it out):
+ * A frame (one per spectrogram frame, float32, as docs/formats.md lays it out):
  *
  *   [ channels x bins magnitudes, channel-major | channels x n_fft samples ]
  *

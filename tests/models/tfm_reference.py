@@ -1,5 +1,5 @@
 """Independent NumPy float64 reference of the TFM models, written from
-reference/TFM_ARCHITECTURE.md (not from the C++ code): explicit per-head
+docs/architecture.md (not from the C++ code): explicit per-head
 loops, explicit GroupNorms and convolutions, so that a shared mistake with the
 LibTorch implementation is unlikely.
 
