@@ -8,6 +8,15 @@
  * background, occipital alpha that follows `eyes`, frontal blinks) with 10-20
  * channel names. Files are resampled inside the element to `rate` with
  * libsamplerate, for any channel count (audioresample refuses >= 64 channels).
+ * With rate=0 (the default) the element offers its own rate (the file's, 200 Hz
+ * for synthetic EEG) first and any other rate after it, so it takes the rate
+ * downstream asks for: `eegsrc location=X.edf ! stft ! tfmtokenize` resamples
+ * a 160, 250 or 500 Hz file to the tokenizer's 200 Hz by itself.
+ *
+ * Before negotiating it looks downstream (through queues, tees, capsfilters
+ * and other one-input elements) for audioconvert or audioresample, which
+ * crash on 64 or more channels in GStreamer 1.22, and fails with an error
+ * that says so and what to do instead.
  *
  * Timestamps come from the sample counter: buffer PTS = offset / rate, offset
  * and offset-end count frames, so they never drift.
@@ -30,6 +39,9 @@
  * |[
  * gst-launch-1.0 eegsrc location=S001R03.edf rate=200 ! fakesink
  * ]| A 64-channel EEGMMIDB run resampled from 160 to 200 Hz.
+ * |[
+ * gst-launch-1.0 eegsrc location=S001R03.edf ! stft ! tfmtokenize ! fakesink
+ * ]| The same file, resampled to the 200 Hz the shipped tokenizer asks for.
  * |[
  * gst-launch-1.0 eegsrc location=S001R03.edf channels=C3,Cz,C4 ! audioresample ! audio/x-raw,rate=250 ! fakesink
  * ]| Three channels, which stock audio elements accept (fewer than 64).
@@ -83,6 +95,17 @@ enum
   PROP_EXPOSE_IDENTIFICATION,
 };
 
+/* The properties start() needs, copied under the object lock so that files
+ * are opened (and debug lines logged) without holding it. */
+struct Settings
+{
+  std::string location;
+  std::vector<std::string> channels, montage;
+  int rate, num_channels;
+  guint64 seed;
+  bool expose_identification;
+};
+
 /* What start() opened; lives from start() to stop(). */
 struct EegSource
 {
@@ -91,6 +114,9 @@ struct EegSource
   std::vector<std::string> names, units, identification;
   std::vector<neuro::EegAnnotation> annotations;
   int rate = 0;
+  bool follow_downstream = false; /* rate property 0: the rate negotiated downstream */
+  int own_rate = 0;            /* the rate offered first: the file's, or synthetic default */
+  Settings settings;           /* to reopen the file at another rate */
   gint64 next_frame = 0;       /* stream frame of the next buffer */
   gint64 loop_base = 0;        /* stream frame where the current pass of the file began */
   size_t next_annotation = 0;  /* first annotation of this pass not sent yet */
@@ -146,17 +172,6 @@ comma_list (const gchar * s)
 
 /* ---- opening the source ---------------------------------------------- */
 
-/* The properties start() needs, copied under the object lock so that files
- * are opened (and debug lines logged) without holding it. */
-struct Settings
-{
-  std::string location;
-  std::vector<std::string> channels, montage;
-  int rate, num_channels;
-  guint64 seed;
-  bool expose_identification;
-};
-
 static Settings
 read_settings (GstEegSrc * self)
 {
@@ -178,6 +193,7 @@ open_file (GstEegSrc * self, const Settings & set, EegSource & src)
   src.names = src.file->channel_names ();
   src.units = src.file->units ();
   src.rate = src.file->rate ();
+  src.own_rate = src.rate;
   src.annotations = src.file->file ().annotations ();
   if (set.expose_identification)
     src.identification = src.file->file ().identification ();
@@ -212,6 +228,7 @@ open_synthetic (const Settings & set, EegSource & src)
   src.names = synthetic_names (set);
   src.units.assign (src.names.size (), "uV");
   src.rate = set.rate > 0 ? set.rate : DEFAULT_SYNTHETIC_RATE;
+  src.own_rate = src.rate;
   src.synthetic = std::make_unique<neuro::SyntheticEeg> (src.names, src.rate, set.seed);
 }
 
@@ -237,6 +254,8 @@ gst_eeg_src_start (GstBaseSrc * bsrc)
   GstEegSrc *self = GST_EEG_SRC (bsrc);
   const Settings set = read_settings (self);
   auto src = std::make_unique<EegSource> ();
+  src->settings = set;
+  src->follow_downstream = set.rate == 0;
   try {
     if (!set.location.empty ())
       open_file (self, set, *src);
@@ -268,14 +287,144 @@ gst_eeg_src_stop (GstBaseSrc * bsrc)
 /* More than two channels have no standard positions: channel-mask=0 says so.
  * One or two channels keep the default mono/stereo layout (no mask). */
 static GstCaps *
-source_caps (const EegSource & src)
+caps_at_rate (const EegSource & src, const GValue * rate)
 {
   GstCaps *caps = gst_caps_new_simple ("audio/x-raw",
       "format", G_TYPE_STRING, "F32LE", "layout", G_TYPE_STRING, "interleaved",
-      "rate", G_TYPE_INT, src.rate, "channels", G_TYPE_INT, (int) src.names.size (), NULL);
+      "channels", G_TYPE_INT, (int) src.names.size (), NULL);
+  gst_caps_set_value (caps, "rate", rate);
   if (src.names.size () > 2)
     gst_caps_set_simple (caps, "channel-mask", GST_TYPE_BITMASK, (guint64) 0, NULL);
   return caps;
+}
+
+/* With rate=0: the source's own rate first (chosen when downstream takes
+ * anything), then every other rate (chosen when downstream needs one). */
+static GstCaps *
+source_caps (const EegSource & src)
+{
+  GValue rate = G_VALUE_INIT;
+  g_value_init (&rate, G_TYPE_INT);
+  g_value_set_int (&rate, src.follow_downstream ? src.own_rate : src.rate);
+  GstCaps *caps = caps_at_rate (src, &rate);
+  g_value_unset (&rate);
+  if (src.follow_downstream) {
+    g_value_init (&rate, GST_TYPE_INT_RANGE);
+    gst_value_set_int_range (&rate, 1, G_MAXINT);
+    gst_caps_append (caps, caps_at_rate (src, &rate));
+    g_value_unset (&rate);
+  }
+  return caps;
+}
+
+/* Makes the source produce `rate` Hz: the file is reopened with its resampler
+ * set to that rate (cheap: nothing has been read yet), or the generator
+ * restarted. */
+static void
+switch_rate (EegSource & src, int rate)
+{
+  if (src.file)
+    src.file = std::make_unique<neuro::EegStream> (src.settings.location, src.settings.channels,
+        src.settings.montage, rate);
+  else
+    src.synthetic = std::make_unique<neuro::SyntheticEeg> (src.names, rate, src.settings.seed);
+  src.rate = rate;
+}
+
+static gboolean
+gst_eeg_src_set_caps (GstBaseSrc * bsrc, GstCaps * caps)
+{
+  GstEegSrc *self = GST_EEG_SRC (bsrc);
+  EegSource *src = self->source;
+  gint rate = 0;
+  if (!src || !gst_structure_get_int (gst_caps_get_structure (caps, 0), "rate", &rate))
+    return FALSE;
+  if (rate == src->rate)
+    return TRUE;
+  if (!src->follow_downstream || src->next_frame != 0) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("eegsrc produces %d Hz; downstream asked for %d Hz", src->rate, rate),
+        ("set rate=0 (follow downstream) or rate=%d on eegsrc", rate));
+    return FALSE;
+  }
+  try {
+    switch_rate (*src, rate);
+  } catch (const std::exception & e) {
+    GST_ELEMENT_ERROR (self, RESOURCE, FAILED, ("%s", e.what ()), (NULL));
+    return FALSE;
+  }
+  GST_INFO_OBJECT (self, "rate=0: resampling %d Hz to the %d Hz downstream asks for",
+      src->own_rate, rate);
+  return TRUE;
+}
+
+/* ---- the stock converters' channel limit ------------------------------ */
+
+#define STOCK_CONVERTER_MAX_CHANNELS 63   /* gst_audio_channel_mixer_new: in_channels < 64 */
+
+/* The first audioconvert/audioresample fed by `pad`, looking through elements
+ * that pass the stream on unchanged in kind (queue, tee, capsfilter, ...):
+ * those with one sink pad. NULL when there is none; `depth` bounds the walk. */
+static GstElement *
+stock_converter_downstream (GstPad * pad, int depth)
+{
+  GstPad *peer = gst_pad_get_peer (pad);
+  if (!peer)
+    return NULL;
+  GstElement *el = gst_pad_get_parent_element (peer);
+  gst_object_unref (peer);
+  if (!el)
+    return NULL;
+  GstElementFactory *f = gst_element_get_factory (el);
+  const gchar *name = f ? gst_plugin_feature_get_name (GST_PLUGIN_FEATURE (f)) : "";
+  if (g_str_equal (name, "audioconvert") || g_str_equal (name, "audioresample"))
+    return el;
+  GstElement *found = NULL;
+  if (depth > 0 && el->numsinkpads == 1) {
+    GList *pads = NULL;
+    GST_OBJECT_LOCK (el);
+    for (GList *l = el->srcpads; l; l = l->next)
+      pads = g_list_prepend (pads, gst_object_ref (l->data));
+    GST_OBJECT_UNLOCK (el);
+    for (GList *l = pads; l && !found; l = l->next)
+      found = stock_converter_downstream (GST_PAD (l->data), depth - 1);
+    g_list_free_full (pads, gst_object_unref);
+  }
+  gst_object_unref (el);
+  return found;
+}
+
+/* An error instead of the converter's assertion and crash. */
+static bool
+refuse_stock_converter (GstEegSrc * self, const EegSource & src)
+{
+  if (src.names.size () <= STOCK_CONVERTER_MAX_CHANNELS)
+    return false;
+  GstElement *conv = stock_converter_downstream (GST_BASE_SRC_PAD (self), 16);
+  if (!conv)
+    return false;
+  GstElementFactory *f = gst_element_get_factory (conv);
+  const gchar *kind = gst_plugin_feature_get_name (GST_PLUGIN_FEATURE (f));
+  gchar *name = gst_object_get_name (GST_OBJECT (conv));
+  GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+      ("eegsrc outputs %zu channels, but downstream %s \"%s\" cannot take more than %d "
+          "(GStreamer's channel mixer asserts and the process crashes)", src.names.size (),
+          kind, name, STOCK_CONVERTER_MAX_CHANNELS),
+      ("remove %s: eegsrc resamples any channel count itself (rate=N, or rate=0 to take "
+          "the rate downstream needs), or select at most %d channels with channels=...",
+          kind, STOCK_CONVERTER_MAX_CHANNELS));
+  g_free (name);
+  gst_object_unref (conv);
+  return true;
+}
+
+static gboolean
+gst_eeg_src_negotiate (GstBaseSrc * bsrc)
+{
+  GstEegSrc *self = GST_EEG_SRC (bsrc);
+  if (self->source && refuse_stock_converter (self, *self->source))
+    return FALSE;
+  return GST_BASE_SRC_CLASS (gst_eeg_src_parent_class)->negotiate (bsrc);
 }
 
 static GstCaps *
@@ -585,7 +734,8 @@ install_properties (GObjectClass * gobject_class)
   g_object_class_install_property (gobject_class, PROP_RATE,
       g_param_spec_int ("rate", "Rate",
           "Output sample rate in Hz (files are resampled inside the element, any channel "
-          "count); 0 = the file's own rate, 200 Hz for synthetic EEG",
+          "count); 0 = the rate downstream asks for, else the file's own rate (200 Hz for "
+          "synthetic EEG)",
           0, 1000000, DEFAULT_RATE, ready));
   g_object_class_install_property (gobject_class, PROP_CHANNELS,
       g_param_spec_string ("channels", "Channels",
@@ -653,6 +803,8 @@ gst_eeg_src_class_init (GstEegSrcClass * klass)
   basesrc_class->start = GST_DEBUG_FUNCPTR (gst_eeg_src_start);
   basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_eeg_src_stop);
   basesrc_class->get_caps = GST_DEBUG_FUNCPTR (gst_eeg_src_get_caps);
+  basesrc_class->set_caps = GST_DEBUG_FUNCPTR (gst_eeg_src_set_caps);
+  basesrc_class->negotiate = GST_DEBUG_FUNCPTR (gst_eeg_src_negotiate);
   basesrc_class->is_seekable = GST_DEBUG_FUNCPTR (gst_eeg_src_is_seekable);
   basesrc_class->do_seek = GST_DEBUG_FUNCPTR (gst_eeg_src_do_seek);
   basesrc_class->query = GST_DEBUG_FUNCPTR (gst_eeg_src_query);
