@@ -48,8 +48,10 @@
 
 #include <gst/base/gstaggregator.h>
 #include <gst/base/gstbasesink.h>
+#include <glib/gstdio.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <deque>
 #include <string>
 #include <vector>
@@ -820,6 +822,8 @@ struct _GstTokenSinkWriter
   neuro::LineFile *file;        /* protected by file_lock (the sync timer uses it) */
   SinkSettings *settings;       /* copied from the bin at start */
   bool header_written;
+  bool created;                 /* start() created (or replaced) the file */
+  bool recorded;                /* a record besides the header was written */
   GMutex file_lock;
   GstClockID idle_sync;         /* pending fdatasync after the last write */
 };
@@ -905,6 +909,7 @@ gst_token_sink_writer_start (GstBaseSink * sink)
   GstTokenSinkWriter *self = GST_TOKEN_SINK_WRITER (sink);
   *self->settings = settings_of_parent (GST_ELEMENT (sink));
   self->header_written = false;
+  self->created = self->recorded = false;
   const char *path = self->settings->location.c_str ();
   if (self->settings->location.empty ()) {
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("No recording file name given"),
@@ -923,8 +928,28 @@ gst_token_sink_writer_start (GstBaseSink * sink)
         ("Could not open \"%s\" for writing: %s", path, g_strerror (err)), (NULL));
     return FALSE;
   }
+  self->created = true;
   return TRUE;
 }
+
+/* A run that stopped before any stream delivered anything (a source that
+ * did not open, a failed negotiation: both end in an error and, from the
+ * source, an EOS) leaves nothing behind, so the corrected command does not
+ * meet "already exists". A stream that started always leaves its `stream`
+ * and `end` records, so its file stays; so does a killed process's. */
+static void
+remove_if_nothing_recorded (GstTokenSinkWriter * self)
+{
+  if (!self->created || self->recorded)
+    return;
+  const char *path = self->settings->location.c_str ();
+  if (g_unlink (path) == 0)
+    GST_INFO_OBJECT (self, "removed \"%s\": the run stopped before any data was recorded", path);
+  else
+    GST_WARNING_OBJECT (self, "could not remove the empty recording \"%s\": %s", path,
+        g_strerror (errno));
+}
+
 
 static gboolean
 gst_token_sink_writer_stop (GstBaseSink * sink)
@@ -942,6 +967,8 @@ gst_token_sink_writer_stop (GstBaseSink * sink)
     GST_ELEMENT_WARNING (self, RESOURCE, CLOSE,
         ("Could not close the recording \"%s\": %s", self->settings->location.c_str (),
             g_strerror (err)), (NULL));
+  remove_if_nothing_recorded (self);
+  self->created = false;
   return TRUE;
 }
 
@@ -959,6 +986,8 @@ gst_token_sink_writer_render (GstBaseSink * sink, GstBuffer * buf)
   int err = write_header_once (self);
   if (!err)
     err = self->file->append (lines);
+  if (!err && !lines.empty ())
+    self->recorded = true;
   if (!err)
     err = self->file->sync_if_due ((gint64) self->settings->flush_interval * 1000);
   if (!err)

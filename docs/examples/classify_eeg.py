@@ -28,9 +28,9 @@ from gi.repository import GLib, Gst  # noqa: E402
 def source_description(args):
     """The eegsrc part: an EDF/BDF file, or the synthetic subject for args.seconds."""
     if args.edf:
-        src = f'eegsrc location="{args.edf}" rate=200'
+        src = f'eegsrc location="{args.edf}"'   # resampled to the tokenizer's rate by eegsrc
         return src + (f" channels={args.channels}" if args.channels else "")
-    return f"eegsrc num-buffers={args.seconds} samplesperbuffer=200 rate=200 eyes={args.eyes}"
+    return f"eegsrc num-buffers={args.seconds} samplesperbuffer=200 eyes={args.eyes}"
 
 
 def build_pipeline(args):
@@ -84,7 +84,8 @@ def main():
                    help="eye state of the synthetic subject")
     p.add_argument("--seconds", type=int, default=30, help="length of the synthetic EEG (s)")
     p.add_argument("--record", default="classify.jsonl", help="tokensink recording to write")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing recording")
+    p.add_argument("--overwrite", action=argparse.BooleanOptionalAction, default=True,
+                   help="replace the recording of an earlier run (default; --no-overwrite refuses)")
     args = p.parse_args()
     Gst.init(None)
     try:
