@@ -53,6 +53,7 @@
 #include "channels.h"
 #include "classification_meta.h"
 #include "events.h"
+#include "media.h"
 #include "tags.h"
 #include "tfm_models.h"
 
@@ -74,15 +75,6 @@ enum
   PROP_STRIDE,
   PROP_THREADS,
 };
-
-#define TOKEN_CAPS "application/x-tokens, " \
-    "channels = (int) [ 1, MAX ], vocabulary = (int) [ 1, MAX ], " \
-    "codebooks = (int) [ 1, MAX ], framerate = (fraction) [ 0/1, MAX ]"
-
-static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
-    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (TOKEN_CAPS));
-static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
-    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (TOKEN_CAPS));
 
 namespace {
 
@@ -111,9 +103,7 @@ struct State
   GThread *threads_thread = nullptr;  /* thread the LibTorch thread count was set on */
 
   /* fixed by caps and tags */
-  int channels = 0;
-  int vocabulary = 0;
-  gint fps_n = 0, fps_d = 1;
+  neuro::TokensInfo stream;
   GstClockTime frame_period = GST_CLOCK_TIME_NONE;
   std::vector<std::string> channel_names;  /* from the neuro-channel-names tag */
   std::vector<int> channel_map;            /* stream channel feeding each model channel */
@@ -249,7 +239,7 @@ model_window_frames (const neuro::ModelInfo & info)
     if (end && *end == '\0' && frames > 0 && frames <= G_MAXINT)
       return (int) frames;
   }
-  return info.frames_per_window ();
+  return info.geometry.frames_per_window ();
 }
 
 /* window: the property, else the model's; stride defaults to window. */
@@ -323,36 +313,35 @@ gst_lbm_classify_stop (GstBaseTransform * trans)
 /* ---- caps and channel mapping ---- */
 
 static bool
-check_stream_matches_model (GstLbmClassify * self, const GstStructure * s,
-    gint codebooks)
+check_stream_matches_model (GstLbmClassify * self)
 {
   State *st = self->state;
   const neuro::ModelInfo & info = st->classifier->info ();
-  if (codebooks != 1) {
+  if (st->stream.codebooks != 1) {
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
         ("lbmclassify classifies single-codebook tokens, but the stream has "
-            "codebooks=%d.", codebooks), (NULL));
+            "codebooks=%d.", st->stream.codebooks), (NULL));
     return false;
   }
-  if (st->vocabulary != info.vocabulary) {
+  if (st->stream.vocabulary != info.vocabulary) {
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
         ("The tokenizer's vocabulary (%d tokens) differs from classifier \"%s\"'s "
             "(%d tokens): use a classifier trained on this tokenizer's tokens.",
-            st->vocabulary, info.path.c_str (), info.vocabulary), (NULL));
+            st->stream.vocabulary, info.path.c_str (), info.vocabulary), (NULL));
     return false;
   }
-  const gchar *modality = gst_structure_get_string (s, "modality");
-  if (modality && !info.modality.empty () && info.modality != modality) {
+  const std::string & modality = st->stream.modality;
+  if (!modality.empty () && !info.modality.empty () && info.modality != modality) {
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
         ("Classifier \"%s\" was trained on %s tokens, but the stream carries %s "
-            "tokens.", info.path.c_str (), info.modality.c_str (), modality), (NULL));
+            "tokens.", info.path.c_str (), info.modality.c_str (), modality.c_str ()), (NULL));
     return false;
   }
-  if (info.channels.empty () && st->channels > st->classifier->max_channels ()) {
+  if (info.channels.empty () && st->stream.channels > st->classifier->max_channels ()) {
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
         ("The stream has %d channels, but classifier \"%s\" takes at most %d "
             "(mapped by position). Select channels upstream, e.g. eegsrc channels= "
-            "or montage=.", st->channels, info.path.c_str (),
+            "or montage=.", st->stream.channels, info.path.c_str (),
             st->classifier->max_channels ()), (NULL));
     return false;
   }
@@ -365,24 +354,15 @@ gst_lbm_classify_set_caps (GstBaseTransform * trans, GstCaps * incaps, GstCaps *
   (void) outcaps;
   GstLbmClassify *self = GST_LBM_CLASSIFY (trans);
   State *st = self->state;
-  const GstStructure *s = gst_caps_get_structure (incaps, 0);
-  gint channels = 0, vocabulary = 0, codebooks = 1, fps_n = 0, fps_d = 1;
-  if (!gst_structure_get_int (s, "channels", &channels) ||
-      !gst_structure_get_int (s, "vocabulary", &vocabulary) ||
-      !gst_structure_get_fraction (s, "framerate", &fps_n, &fps_d) || fps_n <= 0) {
+  const std::string problem = neuro::TokensInfo::from_caps (gst_caps_get_structure (incaps, 0), st->stream);
+  if (!problem.empty ()) {
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
-        ("Token caps need channels, vocabulary and a positive framerate: %"
-            GST_PTR_FORMAT, incaps), (NULL));
+        ("lbmclassify: %s: %" GST_PTR_FORMAT, problem.c_str (), incaps), (NULL));
     return FALSE;
   }
-  gst_structure_get_int (s, "codebooks", &codebooks);
-  st->channels = channels;
-  st->vocabulary = vocabulary;
-  if (!check_stream_matches_model (self, s, codebooks))
+  if (!check_stream_matches_model (self))
     return FALSE;
-  st->fps_n = fps_n;
-  st->fps_d = fps_d;
-  st->frame_period = gst_util_uint64_scale_int (GST_SECOND, fps_d, fps_n);
+  st->frame_period = st->stream.frame_time (1);
   st->channel_map_ready = false;
   reset_history (st);
   return TRUE;
@@ -403,21 +383,21 @@ build_channel_map (GstLbmClassify * self)
   const neuro::ModelInfo & info = st->classifier->info ();
   st->channel_map.clear ();
   if (info.channels.empty ()) {
-    if (st->channels != st->classifier->max_channels ())
+    if (st->stream.channels != st->classifier->max_channels ())
       GST_ELEMENT_WARNING (self, STREAM, FORMAT,
           ("Classifier \"%s\" names no channels and has %d channel embeddings; the "
               "stream's %d channels are taken by position.", info.path.c_str (),
-              st->classifier->max_channels (), st->channels), (NULL));
-    for (int c = 0; c < st->channels; c++)
+              st->classifier->max_channels (), st->stream.channels), (NULL));
+    for (int c = 0; c < st->stream.channels; c++)
       st->channel_map.push_back (c);
     return true;
   }
-  if ((int) st->channel_names.size () != st->channels) {
+  if ((int) st->channel_names.size () != st->stream.channels) {
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
         ("Classifier \"%s\" needs channels %s by name, but the stream's %d channels "
             "are named %s (tag " NEURO_TAG_CHANNEL_NAMES "). Name the channels upstream "
             "(eegsrc does).", info.path.c_str (), list_or_none (info.channels).c_str (),
-            st->channels, list_or_none (st->channel_names).c_str ()), (NULL));
+            st->stream.channels, list_or_none (st->channel_names).c_str ()), (NULL));
     return false;
   }
   std::vector<std::string> missing;
@@ -526,12 +506,12 @@ static bool
 tokens_in_vocabulary (GstLbmClassify * self, const uint32_t * frame, GstClockTime pts)
 {
   State *st = self->state;
-  for (int c = 0; c < st->channels; c++) {
-    if (frame[c] >= (uint32_t) st->vocabulary) {
+  for (int c = 0; c < st->stream.channels; c++) {
+    if (frame[c] >= (uint32_t) st->stream.vocabulary) {
       GST_ELEMENT_ERROR (self, STREAM, DECODE,
           ("Token %u on channel %d at %" GST_TIME_FORMAT " is outside the stream's "
               "vocabulary of %d tokens.", frame[c], c, GST_TIME_ARGS (pts),
-              st->vocabulary), (NULL));
+              st->stream.vocabulary), (NULL));
       return false;
     }
   }
@@ -545,9 +525,7 @@ is_contiguous (const State * st, GstClockTime pts)
 {
   if (st->history.empty ())
     return true;
-  const GstClockTime expected = st->history.back ().pts + st->frame_period;
-  const GstClockTime distance = pts > expected ? pts - expected : expected - pts;
-  return distance <= st->frame_period / 2;
+  return neuro::continues_run (st->history.back ().pts + st->frame_period, pts, st->frame_period);
 }
 
 static bool
@@ -618,12 +596,12 @@ gst_lbm_classify_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
     GST_ELEMENT_ERROR (self, RESOURCE, READ, ("Cannot map a token buffer."), (NULL));
     return GST_FLOW_ERROR;
   }
-  const gsize frame_bytes = (gsize) st->channels * sizeof (uint32_t);
+  const gsize frame_bytes = (gsize) st->stream.channels * sizeof (uint32_t);
   if (map.size % frame_bytes != 0) {
     gst_buffer_unmap (buffer, &map);
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
         ("A token buffer of %" G_GSIZE_FORMAT " bytes is not a whole number of "
-            "frames of %d channels x 4 bytes.", map.size, st->channels), (NULL));
+            "frames of %d channels x 4 bytes.", map.size, st->stream.channels), (NULL));
     return GST_FLOW_ERROR;
   }
   if (GST_BUFFER_IS_DISCONT (buffer))
@@ -635,9 +613,8 @@ gst_lbm_classify_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
   const GstClockTime start = buffer_start_time (self, buffer);
   bool ok = true;
   for (gsize i = 0; ok && i < n_frames; i++) {
-    const uint32_t *frame = tokens + i * st->channels;
-    const GstClockTime pts = start +
-        gst_util_uint64_scale (i, GST_SECOND * st->fps_d, st->fps_n);
+    const uint32_t *frame = tokens + i * st->stream.channels;
+    const GstClockTime pts = start + st->stream.frame_time (i);
     ok = tokens_in_vocabulary (self, frame, pts) && add_frame (self, buffer, frame, pts);
   }
   gst_buffer_unmap (buffer, &map);
@@ -759,8 +736,12 @@ gst_lbm_classify_class_init (GstLbmClassifyClass * klass)
   gobject_class->finalize = gst_lbm_classify_finalize;
   install_properties (gobject_class);
 
-  gst_element_class_add_static_pad_template (element_class, &sink_template);
-  gst_element_class_add_static_pad_template (element_class, &src_template);
+  GstCaps *tokens = neuro::tokens_template_caps ();
+  gst_element_class_add_pad_template (element_class,
+      gst_pad_template_new ("sink", GST_PAD_SINK, GST_PAD_ALWAYS, tokens));
+  gst_element_class_add_pad_template (element_class,
+      gst_pad_template_new ("src", GST_PAD_SRC, GST_PAD_ALWAYS, tokens));
+  gst_caps_unref (tokens);
   gst_element_class_set_static_metadata (element_class, "lbmclassify", "Filter/Analyzer",
       "Classifies windows of tokens with a TFM-Encoder large brainwave model; tokens "
       "pass through. Each decision: an LbmClassificationMeta on the buffer, a "

@@ -55,13 +55,12 @@
 #include <string>
 #include <vector>
 
+#include "media.h"
 #include "stft.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_stft_debug);
 #define GST_CAT_DEFAULT gst_stft_debug
 
-#define SPECTROGRAM_MEDIA_TYPE "application/x-spectrogram"
-#define MAX_N_FFT (1 << 20)
 
 #define DEFAULT_N_FFT 200
 #define DEFAULT_HOP 0                   /* n-fft/2 */
@@ -124,23 +123,20 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_STATIC_CAPS ("audio/x-raw, format=(string)F32LE, layout=(string)interleaved, "
         "rate=(int)[1, MAX], channels=(int)[1, MAX]"));
 
-static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
-    GST_PAD_SRC, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (SPECTROGRAM_MEDIA_TYPE ", rate=(int)[1, MAX], channels=(int)[1, MAX], "
-        "n-fft=(int)[2, 1048576], hop=(int)[1, MAX], bins=(int)[1, MAX], "
-        "window=(string){ hann, hamming, blackman, rectangular }, "
-        "scaling=(string){ magnitude, spectrum, power, db }, waveform=(boolean){ true, false }, "
-        "framerate=(fraction)[0/1, MAX]"));
 
 GType
 gst_stft_window_get_type (void)
 {
   static gsize type = 0;
   static const GEnumValue values[] = {
-    {(gint) neuro::StftWindow::Hann, "Periodic Hann (torch.hann_window)", "hann"},
-    {(gint) neuro::StftWindow::Hamming, "Periodic Hamming 0.54/0.46", "hamming"},
-    {(gint) neuro::StftWindow::Blackman, "Periodic Blackman 0.42/0.5/0.08", "blackman"},
-    {(gint) neuro::StftWindow::Rectangular, "Rectangular (no window)", "rectangular"},
+    {(gint) neuro::StftWindow::Hann, "Periodic Hann (torch.hann_window)",
+        neuro::stft_window_name (neuro::StftWindow::Hann)},
+    {(gint) neuro::StftWindow::Hamming, "Periodic Hamming 0.54/0.46",
+        neuro::stft_window_name (neuro::StftWindow::Hamming)},
+    {(gint) neuro::StftWindow::Blackman, "Periodic Blackman 0.42/0.5/0.08",
+        neuro::stft_window_name (neuro::StftWindow::Blackman)},
+    {(gint) neuro::StftWindow::Rectangular, "Rectangular (no window)",
+        neuro::stft_window_name (neuro::StftWindow::Rectangular)},
     {0, NULL, NULL},
   };
   if (g_once_init_enter (&type))
@@ -153,11 +149,13 @@ gst_stft_scaling_get_type (void)
 {
   static gsize type = 0;
   static const GEnumValue values[] = {
-    {(gint) neuro::StftScaling::Magnitude, "|X| (torch.stft(...).abs())", "magnitude"},
+    {(gint) neuro::StftScaling::Magnitude, "|X| (torch.stft(...).abs())",
+        neuro::stft_scaling_name (neuro::StftScaling::Magnitude)},
     {(gint) neuro::StftScaling::Spectrum, "|X|/sum(window) (scipy.signal.stft scaling='spectrum')",
-        "spectrum"},
-    {(gint) neuro::StftScaling::Power, "|X|^2", "power"},
-    {(gint) neuro::StftScaling::Db, "10*log10(max(|X|^2, 1e-10)) dB", "db"},
+        neuro::stft_scaling_name (neuro::StftScaling::Spectrum)},
+    {(gint) neuro::StftScaling::Power, "|X|^2", neuro::stft_scaling_name (neuro::StftScaling::Power)},
+    {(gint) neuro::StftScaling::Db, "10*log10(max(|X|^2, 1e-10)) dB",
+        neuro::stft_scaling_name (neuro::StftScaling::Db)},
     {0, NULL, NULL},
   };
   if (g_once_init_enter (&type))
@@ -178,7 +176,7 @@ set_int_or_range (GstStructure * s, const char *field, bool fixed, gint value, g
 
 static void
 set_string_or_list (GstStructure * s, const char *field, bool fixed, const char *value,
-    const std::vector<const char *> &all)
+    const std::vector<std::string> &all)
 {
   if (fixed) {
     gst_structure_set (s, field, G_TYPE_STRING, value, NULL);
@@ -187,8 +185,8 @@ set_string_or_list (GstStructure * s, const char *field, bool fixed, const char 
   GValue list = G_VALUE_INIT, item = G_VALUE_INIT;
   g_value_init (&list, GST_TYPE_LIST);
   g_value_init (&item, G_TYPE_STRING);
-  for (const char *name : all) {
-    g_value_set_string (&item, name);
+  for (const std::string & name : all) {
+    g_value_set_string (&item, name.c_str ());
     gst_value_list_append_value (&list, &item);
   }
   gst_structure_take_value (s, field, &list);
@@ -199,19 +197,17 @@ set_string_or_list (GstStructure * s, const char *field, bool fixed, const char 
 static GstStructure *
 property_structure (GstStft * self)
 {
-  GstStructure *s = gst_structure_new (SPECTROGRAM_MEDIA_TYPE,
+  GstStructure *s = gst_structure_new (neuro::kSpectrogramMediaType,
       "rate", GST_TYPE_INT_RANGE, 1, G_MAXINT, "channels", GST_TYPE_INT_RANGE, 1, G_MAXINT, NULL);
   GST_OBJECT_LOCK (self);
   const guint set = self->set_mask;
-  set_int_or_range (s, "n-fft", set & SET_N_FFT, self->n_fft, 2, MAX_N_FFT);
+  set_int_or_range (s, "n-fft", set & SET_N_FFT, self->n_fft, 2, neuro::kMaxNfft);
   set_int_or_range (s, "hop", self->hop > 0, self->hop, 1, G_MAXINT);
   set_int_or_range (s, "bins", self->bins > 0, self->bins, 1, G_MAXINT);
   set_string_or_list (s, "window", set & SET_WINDOW,
-      neuro::stft_window_name ((neuro::StftWindow) self->window),
-      { "hann", "hamming", "blackman", "rectangular" });
+      neuro::stft_window_name ((neuro::StftWindow) self->window), neuro::stft_window_names ());
   set_string_or_list (s, "scaling", set & SET_SCALING,
-      neuro::stft_scaling_name ((neuro::StftScaling) self->scaling),
-      { "magnitude", "spectrum", "power", "db" });
+      neuro::stft_scaling_name ((neuro::StftScaling) self->scaling), neuro::stft_scaling_names ());
   if (set & SET_WAVEFORM) {
     gst_structure_set (s, "waveform", G_TYPE_BOOLEAN, self->waveform, NULL);
   } else {
@@ -321,29 +317,23 @@ gst_stft_fixate_caps (GstBaseTransform * trans, GstPadDirection direction, GstCa
   return gst_caps_fixate (othercaps);
 }
 
+/* The STFT the negotiated spectrogram caps ask for (their rate and channels
+ * are the input's: transform_caps copies them). */
 static bool
-config_from_caps (const GstStructure * in, const GstStructure * out, neuro::StftConfig & cfg,
-    gint & rate, std::string & error)
+config_from_caps (const GstStructure * out, neuro::StftConfig & cfg, gint & rate, std::string & error)
 {
-  const char *window = gst_structure_get_string (out, "window");
-  const char *scaling = gst_structure_get_string (out, "scaling");
-  gboolean waveform = TRUE;
-  if (!gst_structure_get_int (in, "rate", &rate) || !gst_structure_get_int (in, "channels", &cfg.channels)
-      || !gst_structure_get_int (out, "n-fft", &cfg.n_fft) || !gst_structure_get_int (out, "hop", &cfg.hop)
-      || !gst_structure_get_int (out, "bins", &cfg.bins)
-      || !gst_structure_get_boolean (out, "waveform", &waveform) || !window || !scaling) {
-    error = "caps lack one of rate, channels, n-fft, hop, bins, window, scaling, waveform";
+  neuro::SpectrogramInfo info;
+  error = neuro::SpectrogramInfo::from_caps (out, info);
+  if (!error.empty ())
     return false;
-  }
-  cfg.waveform = waveform;
-  if (!neuro::stft_window_from_name (window, cfg.window)) {
-    error = std::string ("unknown window \"") + window + "\": use hann, hamming, blackman or rectangular";
-    return false;
-  }
-  if (!neuro::stft_scaling_from_name (scaling, cfg.scaling)) {
-    error = std::string ("unknown scaling \"") + scaling + "\": use magnitude, spectrum, power or db";
-    return false;
-  }
+  rate = info.rate;
+  cfg.channels = info.channels;
+  cfg.n_fft = info.n_fft;
+  cfg.hop = info.hop;
+  cfg.bins = info.bins;
+  cfg.waveform = info.waveform;
+  neuro::stft_window_from_name (info.window, cfg.window);
+  neuro::stft_scaling_from_name (info.scaling, cfg.scaling);
   error = neuro::stft_config_error (cfg);
   return error.empty ();
 }
@@ -373,8 +363,7 @@ gst_stft_set_caps (GstBaseTransform * trans, GstCaps * incaps, GstCaps * outcaps
   neuro::StftConfig cfg;
   gint rate = 0;
   std::string error;
-  if (!config_from_caps (gst_caps_get_structure (incaps, 0), gst_caps_get_structure (outcaps, 0),
-          cfg, rate, error)) {
+  if (!config_from_caps (gst_caps_get_structure (outcaps, 0), cfg, rate, error)) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Invalid STFT configuration: %s.", error.c_str ()),
         ("input %" GST_PTR_FORMAT ", output %" GST_PTR_FORMAT, incaps, outcaps));
     st.error_posted = true;
@@ -427,7 +416,7 @@ explain_mismatch (GstCaps * offer, GstCaps * peer)
   const GstStructure *o = gst_caps_get_structure (offer, 0);
   for (guint i = 0; i < gst_caps_get_size (peer); i++) {
     const GstStructure *p = gst_caps_get_structure (peer, i);
-    if (!gst_structure_has_name (p, SPECTROGRAM_MEDIA_TYPE))
+    if (!gst_structure_has_name (p, neuro::kSpectrogramMediaType))
       continue;
     for (gint f = 0; f < gst_structure_n_fields (o); f++) {
       const char *name = gst_structure_nth_field_name (o, f);
@@ -443,7 +432,7 @@ explain_mismatch (GstCaps * offer, GstCaps * peer)
     }
   }
   gchar *str = gst_caps_to_string (peer);
-  std::string out = std::string ("downstream does not accept " SPECTROGRAM_MEDIA_TYPE " (it accepts ") +
+  std::string out = std::string ("downstream does not accept ") + neuro::kSpectrogramMediaType + " (it accepts " +
       str + ")";
   g_free (str);
   return out;
@@ -789,7 +778,7 @@ gst_stft_class_init (GstStftClass * klass)
   g_object_class_install_property (gobject_class, PROP_N_FFT,
       g_param_spec_int ("n-fft", "FFT size",
           "Frame length and FFT size in samples. Unset: taken from downstream caps, else 200",
-          2, MAX_N_FFT, DEFAULT_N_FFT, flags));
+          2, neuro::kMaxNfft, DEFAULT_N_FFT, flags));
   g_object_class_install_property (gobject_class, PROP_HOP,
       g_param_spec_int ("hop", "Hop",
           "Samples between the starts of consecutive frames (1..n-fft). "
@@ -817,7 +806,10 @@ gst_stft_class_init (GstStftClass * klass)
           "(GBytes of float32, see the element documentation)", DEFAULT_POST_MESSAGES, flags));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
-  gst_element_class_add_static_pad_template (element_class, &src_template);
+  GstCaps *spectrogram = neuro::spectrogram_template_caps ();
+  gst_element_class_add_pad_template (element_class,
+      gst_pad_template_new ("src", GST_PAD_SRC, GST_PAD_ALWAYS, spectrogram));
+  gst_caps_unref (spectrogram);
   gst_element_class_set_static_metadata (element_class, "Short-time Fourier transform",
       "Filter/Analyzer/Audio",
       "Short-time Fourier transform (FFTW3f) of F32LE audio/x-raw into application/x-spectrogram "

@@ -53,15 +53,13 @@
 #include <string>
 #include <vector>
 
+#include "media.h"
 #include "tags.h"
 #include "tfm_models.h"
 #include "tokenizer_window.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_tfm_tokenize_debug);
 #define GST_CAT_DEFAULT gst_tfm_tokenize_debug
-
-#define SPECTROGRAM_MEDIA_TYPE "application/x-spectrogram"
-#define TOKENS_MEDIA_TYPE "application/x-tokens"
 
 #define DEFAULT_MODEL NULL
 #define DEFAULT_MODALITY GST_TFM_TOKENIZE_MODALITY_EEG
@@ -116,15 +114,6 @@ struct _GstTfmTokenize
 
   TokenizeState *state;
 };
-
-static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
-    GST_PAD_SINK, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (SPECTROGRAM_MEDIA_TYPE ", rate = (int) [ 1, MAX ], channels = (int) [ 1, MAX ]"));
-
-static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
-    GST_PAD_SRC, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (TOKENS_MEDIA_TYPE ", channels = (int) [ 1, MAX ], vocabulary = (int) [ 1, MAX ], "
-        "codebooks = (int) 1, framerate = (fraction) [ 0/1, MAX ]"));
 
 G_DEFINE_TYPE (GstTfmTokenize, gst_tfm_tokenize, GST_TYPE_BASE_TRANSFORM);
 GST_ELEMENT_REGISTER_DEFINE (tfmtokenize, "tfmtokenize", GST_RANK_NONE, GST_TYPE_TFM_TOKENIZE);
@@ -197,19 +186,6 @@ id_from_path (const std::string & path)
   return id;
 }
 
-/* Geometry a model imposes on every stream, for any channel count. */
-static neuro::WindowGeometry
-model_geometry (const neuro::ModelInfo & info, int channels)
-{
-  neuro::WindowGeometry g;
-  g.channels = channels;
-  g.bins = info.bins;
-  g.n_fft = info.n_fft;
-  g.hop = info.hop;
-  g.window_samples = info.window_samples;
-  return g;
-}
-
 static gboolean
 load_model (GstTfmTokenize * self)
 {
@@ -225,7 +201,7 @@ load_model (GstTfmTokenize * self)
   try {
     std::unique_ptr<neuro::Tokenizer> tokenizer = neuro::Tokenizer::load (path);
     const neuro::ModelInfo & info = tokenizer->info ();
-    const std::string problem = model_geometry (info, 1).check ();
+    const std::string problem = info.geometry.with_channels (1).check ();
     if (!problem.empty ())
       throw neuro::ModelError (path + ": window geometry unusable for streaming: " + problem);
     st.model_id = info.id.empty ()? id_from_path (path) : info.id;
@@ -237,9 +213,10 @@ load_model (GstTfmTokenize * self)
     return FALSE;
   }
   const neuro::ModelInfo & info = st.tokenizer->info ();
+  const neuro::WindowGeometry & g = info.geometry;
   GST_INFO_OBJECT (self, "loaded %s (%s, %s, %d Hz, n-fft %d, hop %d, bins %d, window %d samples, "
-      "vocabulary %d)", path.c_str (), st.model_id.c_str (), info.modality.c_str (), info.sample_rate,
-      info.n_fft, info.hop, info.bins, info.window_samples, info.vocabulary);
+      "vocabulary %d)", path.c_str (), st.model_id.c_str (), info.modality.c_str (), g.rate,
+      g.n_fft, g.hop, g.bins, g.window_samples, info.vocabulary);
   return TRUE;
 }
 
@@ -247,35 +224,37 @@ load_model (GstTfmTokenize * self)
 
 /* What the model needs on the sink pad. The window and scaling it was trained
  * with come from its metadata, defaulting to the authors' hann/magnitude. */
-static GstStructure *
-model_sink_structure (const TokenizeState & st)
+static neuro::SpectrogramInfo
+model_spectrogram (const TokenizeState & st)
 {
   const neuro::ModelInfo & info = st.tokenizer->info ();
   auto meta = [&info] (const char *key, const char *fallback) {
     auto it = info.metadata.find (key);
     return it != info.metadata.end ()? it->second : std::string (fallback);
   };
-  return gst_structure_new (SPECTROGRAM_MEDIA_TYPE,
-      "rate", G_TYPE_INT, info.sample_rate,
-      "n-fft", G_TYPE_INT, info.n_fft,
-      "hop", G_TYPE_INT, info.hop,
-      "bins", G_TYPE_INT, info.bins,
-      "window", G_TYPE_STRING, meta ("window", "hann").c_str (),
-      "scaling", G_TYPE_STRING, meta ("scaling", "magnitude").c_str (),
-      "waveform", G_TYPE_BOOLEAN, TRUE,
-      "framerate", GST_TYPE_FRACTION, info.sample_rate, info.hop, NULL);
+  neuro::SpectrogramInfo s;
+  s.rate = info.geometry.rate;
+  s.n_fft = info.geometry.n_fft;
+  s.hop = info.geometry.hop;
+  s.bins = info.geometry.bins;
+  s.window = meta ("window", "hann");
+  s.scaling = meta ("scaling", "magnitude");
+  s.waveform = true;
+  return s;
 }
 
-static GstStructure *
-model_src_structure (const TokenizeState & st)
+static neuro::TokensInfo
+model_tokens (const TokenizeState & st)
 {
   const neuro::ModelInfo & info = st.tokenizer->info ();
-  return gst_structure_new (TOKENS_MEDIA_TYPE,
-      "modality", G_TYPE_STRING, info.modality.c_str (),
-      "vocabulary", G_TYPE_INT, info.vocabulary,
-      "codebooks", G_TYPE_INT, 1,
-      "framerate", GST_TYPE_FRACTION, info.sample_rate, info.hop,
-      "model", G_TYPE_STRING, st.model_id.c_str (), NULL);
+  neuro::TokensInfo t;
+  t.modality = info.modality;
+  t.vocabulary = info.vocabulary;
+  t.codebooks = 1;
+  t.fps_n = info.geometry.rate;
+  t.fps_d = info.geometry.hop;
+  t.model = st.model_id;
+  return t;
 }
 
 static void
@@ -303,7 +282,8 @@ gst_tfm_tokenize_transform_caps (GstBaseTransform * trans, GstPadDirection direc
     res = gst_caps_new_empty ();
     const bool any = gst_caps_is_any (caps);
     for (guint i = 0; i < (any ? 1 : gst_caps_get_size (caps)); i++) {
-      GstStructure *o = direction == GST_PAD_SINK ? model_src_structure (st) : model_sink_structure (st);
+      GstStructure *o = direction == GST_PAD_SINK ? model_tokens (st).to_structure () :
+          model_spectrogram (st).to_structure ();
       copy_channels (o, any ? NULL : gst_caps_get_structure (caps, i));
       res = gst_caps_merge_structure (res, o);
     }
@@ -323,43 +303,37 @@ gst_tfm_tokenize_transform_caps (GstBaseTransform * trans, GstPadDirection direc
 static std::string
 caps_mismatch (const TokenizeState & st, const GstStructure * s)
 {
-  const neuro::ModelInfo & info = st.tokenizer->info ();
+  const neuro::SpectrogramInfo want = model_spectrogram (st);
   const std::string model = "model \"" + st.model_path + "\"";
-  gint rate = 0, n_fft = 0, hop = 0, bins = 0, channels = 0;
-  gboolean waveform = FALSE;
-  if (!gst_structure_has_name (s, SPECTROGRAM_MEDIA_TYPE))
-    return std::string ("expected " SPECTROGRAM_MEDIA_TYPE ", got ") + gst_structure_get_name (s) +
+  neuro::SpectrogramInfo have;
+  if (!gst_structure_has_name (s, neuro::kSpectrogramMediaType))
+    return std::string ("expected ") + neuro::kSpectrogramMediaType + ", got " + gst_structure_get_name (s) +
         "; put stft before tfmtokenize";
-  if (!gst_structure_get_int (s, "rate", &rate) || !gst_structure_get_int (s, "channels", &channels) ||
-      !gst_structure_get_int (s, "n-fft", &n_fft) || !gst_structure_get_int (s, "hop", &hop) ||
-      !gst_structure_get_int (s, "bins", &bins))
-    return "the spectrogram caps lack rate, channels, n-fft, hop or bins";
-  if (rate != info.sample_rate) {
-    const std::string r = std::to_string (info.sample_rate);
-    return model + " needs " + r + " Hz input but the spectrogram is at " + std::to_string (rate) +
+  const std::string problem = neuro::SpectrogramInfo::from_caps (s, have);
+  if (!problem.empty ())
+    return problem;
+  if (have.rate != want.rate) {
+    const std::string r = std::to_string (want.rate);
+    return model + " needs " + r + " Hz input but the spectrogram is at " + std::to_string (have.rate) +
         " Hz. Resample before stft: set rate=" + r + " on eegsrc, or insert 'audioresample ! "
         "audio/x-raw,rate=" + r + "' before stft (fewer than 64 channels; GStreamer 1.22's "
         "audioresample refuses 64 or more)";
   }
-  if (n_fft != info.n_fft || hop != info.hop || bins != info.bins)
-    return model + " needs n-fft=" + std::to_string (info.n_fft) + " hop=" + std::to_string (info.hop) +
-        " bins=" + std::to_string (info.bins) + " but the spectrogram has n-fft=" + std::to_string (n_fft) +
-        " hop=" + std::to_string (hop) + " bins=" + std::to_string (bins) +
+  if (have.n_fft != want.n_fft || have.hop != want.hop || have.bins != want.bins)
+    return model + " needs n-fft=" + std::to_string (want.n_fft) + " hop=" + std::to_string (want.hop) +
+        " bins=" + std::to_string (want.bins) + " but the spectrogram has n-fft=" + std::to_string (have.n_fft) +
+        " hop=" + std::to_string (have.hop) + " bins=" + std::to_string (have.bins) +
         ". Leave n-fft, hop and bins unset on stft (it takes them from tfmtokenize) or set these values";
-  if (!gst_structure_get_boolean (s, "waveform", &waveform) || !waveform)
+  if (!have.waveform)
     return model + " needs the waveform but the spectrogram carries none; set waveform=true on stft "
         "(the tokenizer's temporal branch needs the raw samples)";
-  GstStructure *want = model_sink_structure (st);
-  std::string problem;
-  for (const char *field : { "window", "scaling" }) {
-    const char *have = gst_structure_get_string (s, field);
-    const char *need = gst_structure_get_string (want, field);
-    if (have && g_strcmp0 (have, need) != 0)
-      problem = model + " was trained on " + field + "=" + need + " but the spectrogram has " + field + "=" +
-          have + "; set " + field + "=" + need + " on stft or leave it unset";
-  }
-  gst_structure_free (want);
-  return problem;
+  if (have.scaling != want.scaling)
+    return model + " was trained on scaling=" + want.scaling + " but the spectrogram has scaling=" +
+        have.scaling + "; set scaling=" + want.scaling + " on stft or leave it unset";
+  if (have.window != want.window)
+    return model + " was trained on window=" + want.window + " but the spectrogram has window=" +
+        have.window + "; set window=" + want.window + " on stft or leave it unset";
+  return "";
 }
 
 /* Posts the actionable reason for a rejected caps event once per run, so the
@@ -417,7 +391,7 @@ gst_tfm_tokenize_set_caps (GstBaseTransform * trans, GstCaps * incaps, GstCaps *
   gst_structure_get_int (s, "channels", &st.channels);
   const neuro::WindowNormalize normalize = normalize_setting (self) == GST_TFM_TOKENIZE_NORMALIZE_Q95 ?
       neuro::WindowNormalize::Q95 : neuro::WindowNormalize::None;
-  st.cutter = std::make_unique<neuro::WindowCutter> (model_geometry (st.tokenizer->info (), st.channels),
+  st.cutter = std::make_unique<neuro::WindowCutter> (st.tokenizer->info ().geometry.with_channels (st.channels),
       normalize);
   reset_stream (st);
   GST_INFO_OBJECT (self, "%d channels, %d frames per window, %d frames per stride; out %" GST_PTR_FORMAT,
@@ -444,8 +418,7 @@ track_continuity (GstTfmTokenize * self, GstBuffer * in)
   const bool is_discont = GST_BUFFER_IS_DISCONT (in);
   if (!is_discont && GST_CLOCK_TIME_IS_VALID (st.base_pts) && GST_CLOCK_TIME_IS_VALID (pts)) {
     const GstClockTime expected = st.base_pts + frame_time (st, st.cutter->frames_received ());
-    const GstClockTime half_frame = frame_time (st, 1) / 2;
-    if ((pts > expected ? pts - expected : expected - pts) <= half_frame)
+    if (neuro::continues_run (expected, pts, frame_time (st, 1)))
       return;
     GST_WARNING_OBJECT (self, "PTS %" GST_TIME_FORMAT " but frame counter says %" GST_TIME_FORMAT
         ": restarting windows", GST_TIME_ARGS (pts), GST_TIME_ARGS (expected));
@@ -831,8 +804,13 @@ gst_tfm_tokenize_class_init (GstTfmTokenizeClass * klass)
           "0 = one per CPU core", 0, 1024, DEFAULT_THREADS,
           (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING)));
 
-  gst_element_class_add_static_pad_template (element_class, &sink_template);
-  gst_element_class_add_static_pad_template (element_class, &src_template);
+  GstCaps *spectrogram = neuro::spectrogram_template_caps (), *tokens = neuro::tokens_template_caps ();
+  gst_element_class_add_pad_template (element_class,
+      gst_pad_template_new ("sink", GST_PAD_SINK, GST_PAD_ALWAYS, spectrogram));
+  gst_element_class_add_pad_template (element_class,
+      gst_pad_template_new ("src", GST_PAD_SRC, GST_PAD_ALWAYS, tokens));
+  gst_caps_unref (spectrogram);
+  gst_caps_unref (tokens);
   gst_element_class_set_static_metadata (element_class, "TFM-Tokenizer", "Filter/Converter",
       "Tokenizes fixed windows of an application/x-spectrogram stream (with waveform) into TFM-Tokenizer "
       "tokens: one buffer per window of T token frames x channels uint32 LE, PTS of the window's first "

@@ -59,6 +59,7 @@
 #include "events.h"
 #include "jsonl.h"
 #include "linefile.h"
+#include "media.h"
 #include "tags.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_token_sink_debug);
@@ -104,13 +105,17 @@ gst_token_sink_format_get_type (void)
   return type;
 }
 
-#define TOKEN_CAPS "application/x-tokens, channels = (int) [ 1, MAX ], " \
-    "vocabulary = (int) [ 1, MAX ], codebooks = (int) [ 1, MAX ], " \
-    "framerate = (fraction) [ 1/2147483647, 2147483647/1 ]"
 #define LINES_CAPS "application/x-ndjson"
 
-static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink_%u",
-    GST_PAD_SINK, GST_PAD_REQUEST, GST_STATIC_CAPS (TOKEN_CAPS));
+static GstPadTemplate *
+tokens_sink_template (GType pad_type)
+{
+  GstCaps *tokens = neuro::tokens_template_caps ();
+  GstPadTemplate *t = gst_pad_template_new_with_gtype ("sink_%u", GST_PAD_SINK, GST_PAD_REQUEST, tokens, pad_type);
+  gst_caps_unref (tokens);
+  return t;
+}
+
 static GstStaticPadTemplate lines_src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (LINES_CAPS));
 static GstStaticPadTemplate lines_sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -603,23 +608,20 @@ read_token_caps (GstTokenSinkMux * self, GstTokenSinkPad * pad, GstCaps * caps)
 {
   StreamState &st = *pad->st;
   neuro::StreamDescription &d = st.desc;
-  const GstStructure *s = gst_caps_get_structure (caps, 0);
-  int codebooks = 1;
-  gst_structure_get_int (s, "codebooks", &codebooks);
-  if (!gst_structure_get_int (s, "channels", &d.channels) ||
-      !gst_structure_get_int (s, "vocabulary", &d.vocabulary) ||
-      !gst_structure_get_fraction (s, "framerate", &d.fps_n, &d.fps_d) ||
-      d.channels < 1 || codebooks < 1 || d.fps_n <= 0 || d.fps_d <= 0) {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Unusable caps on %s", GST_PAD_NAME (pad)),
-        ("application/x-tokens needs channels, vocabulary, codebooks >= 1 and a "
-            "positive framerate; got %" GST_PTR_FORMAT, caps));
+  neuro::TokensInfo info;
+  const std::string problem = neuro::TokensInfo::from_caps (gst_caps_get_structure (caps, 0), info);
+  if (!problem.empty ()) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Unusable caps on %s: %s.", GST_PAD_NAME (pad),
+            problem.c_str ()), ("got %" GST_PTR_FORMAT, caps));
     return false;
   }
-  d.codebooks = codebooks;
-  const gchar *modality = gst_structure_get_string (s, "modality");
-  const gchar *model = gst_structure_get_string (s, "model");
-  st.caps_modality = modality ? modality : "";
-  d.model = model ? model : "";
+  d.channels = info.channels;
+  d.vocabulary = info.vocabulary;
+  d.codebooks = info.codebooks;
+  d.fps_n = info.fps_n;
+  d.fps_d = info.fps_d;
+  d.model = info.model;
+  st.caps_modality = info.modality;
   st.caps_ok = true;
   describe_stream (st);
   return true;
@@ -785,8 +787,7 @@ gst_token_sink_mux_class_init (GstTokenSinkMuxClass * klass)
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
   GstAggregatorClass *agg_class = GST_AGGREGATOR_CLASS (klass);
 
-  gst_element_class_add_static_pad_template_with_gtype (element_class, &sink_template,
-      GST_TYPE_TOKEN_SINK_PAD);
+  gst_element_class_add_pad_template (element_class, tokens_sink_template (GST_TYPE_TOKEN_SINK_PAD));
   gst_element_class_add_static_pad_template_with_gtype (element_class, &lines_src_template,
       GST_TYPE_AGGREGATOR_PAD);
   gst_element_class_set_static_metadata (element_class, "tokensink record orderer",
@@ -1199,7 +1200,7 @@ gst_token_sink_class_init (GstTokenSinkClass * klass)
           G_MAXUINT64, DEFAULT_LATENCY,
           (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)));
 
-  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_pad_template (element_class, tokens_sink_template (GST_TYPE_GHOST_PAD));
   gst_element_class_set_static_metadata (element_class, "Token recorder", "Sink/File",
       "Records token streams of several modalities, with classifications and "
       "annotations, to one JSON Lines file in running-time order",

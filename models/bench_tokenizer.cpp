@@ -51,19 +51,19 @@ make_signal (int n, int samples)
 std::vector<float>
 make_stft (const std::vector<float> &raw, int n, const neuro::ModelInfo &info)
 {
-  const int T = info.frames_per_window ();
-  std::vector<float> out (static_cast<size_t> (n) * info.bins * T);
+  const int T = info.geometry.frames_per_window ();
+  std::vector<float> out (static_cast<size_t> (n) * info.geometry.bins * T);
   for (int c = 0; c < n; ++c)
     for (int t = 0; t < T; ++t)
-      for (int k = 0; k < info.bins; ++k) {
+      for (int k = 0; k < info.geometry.bins; ++k) {
         double re = 0, im = 0;
-        for (int m = 0; m < info.n_fft; ++m) {
-          const double w = 0.5 - 0.5 * std::cos (2 * M_PI * m / info.n_fft);
-          const double v = raw[static_cast<size_t> (c) * info.window_samples + t * info.hop + m] * w;
-          re += v * std::cos (2 * M_PI * k * m / info.n_fft);
-          im -= v * std::sin (2 * M_PI * k * m / info.n_fft);
+        for (int m = 0; m < info.geometry.n_fft; ++m) {
+          const double w = 0.5 - 0.5 * std::cos (2 * M_PI * m / info.geometry.n_fft);
+          const double v = raw[static_cast<size_t> (c) * info.geometry.window_samples + t * info.geometry.hop + m] * w;
+          re += v * std::cos (2 * M_PI * k * m / info.geometry.n_fft);
+          im -= v * std::sin (2 * M_PI * k * m / info.geometry.n_fft);
         }
-        out[(static_cast<size_t> (c) * info.bins + k) * T + t] = static_cast<float> (std::hypot (re, im));
+        out[(static_cast<size_t> (c) * info.geometry.bins + k) * T + t] = static_cast<float> (std::hypot (re, im));
       }
   return out;
 }
@@ -90,9 +90,9 @@ bench_tokenizer (const std::string &path, int windows, int threads)
 {
   auto tok = neuro::Tokenizer::load (path);
   const neuro::ModelInfo &info = tok->info ();
-  const std::vector<float> raw = make_signal (kChannels, info.window_samples);
+  const std::vector<float> raw = make_signal (kChannels, info.geometry.window_samples);
   const std::vector<float> stft = make_stft (raw, kChannels, info);
-  std::vector<uint32_t> tokens (static_cast<size_t> (kChannels) * info.frames_per_window ());
+  std::vector<uint32_t> tokens (static_cast<size_t> (kChannels) * info.geometry.frames_per_window ());
   tok->tokenize (stft.data (), raw.data (), kChannels, tokens.data ());  /* warm-up */
   std::vector<double> wall;
   const double cpu0 = process_cpu_seconds ();

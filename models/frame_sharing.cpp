@@ -5,8 +5,8 @@
 namespace neuro {
 
 FrameSharingTokenizer::FrameSharingTokenizer (Tokenizer &tokenizer, int channels)
-    : tokenizer_ (tokenizer), channels_ (channels), bins_ (tokenizer.info ().bins),
-      frames_ (tokenizer.info ().frames_per_window ()), features_ (tokenizer.frame_feature_size ())
+    : tokenizer_ (tokenizer), channels_ (channels), bins_ (tokenizer.info ().geometry.bins),
+      frames_ (tokenizer.info ().geometry.frames_per_window ()), features_ (tokenizer.frame_feature_size ())
 {
   if (channels <= 0)
     throw ModelError ("frame sharing needs a positive channel count");

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <limits>
 #include <set>
+#include <stdexcept>
 #include <sstream>
 
 namespace neuro {
@@ -412,17 +413,11 @@ split_list (const std::string &text)
 int
 metadata_int (const SafetensorsFile &file, const std::string &key, int fallback)
 {
-  auto it = file.metadata ().find (key);
-  if (it == file.metadata ().end ())
-    return fallback;
   try {
-    size_t used = 0;
-    const long v = std::stol (it->second, &used);
-    if (used == it->second.size () && v > 0 && v <= std::numeric_limits<int>::max ())
-      return static_cast<int> (v);
-  } catch (const std::exception &) {
+    return metadata_positive_int (file.metadata (), key, fallback);
+  } catch (const std::invalid_argument &e) {
+    fail (file.path (), e.what ());
   }
-  fail (file.path (), "metadata '" + key + "' = '" + it->second + "' is not a positive integer");
 }
 
 ModelInfo
@@ -445,17 +440,12 @@ read_model_info (const SafetensorsFile &file)
   info.modality = text ("modality", "eeg");
   const std::string base = file.path ().substr (file.path ().find_last_of ('/') + 1);
   info.id = text ("id", base.substr (0, base.rfind (".safetensors")));
-  info.sample_rate = metadata_int (file, "sample-rate", info.sample_rate);
-  info.n_fft = metadata_int (file, "n-fft", info.n_fft);
-  info.hop = metadata_int (file, "hop", info.hop);
-  info.bins = metadata_int (file, "bins", info.bins);
-  info.window_samples = metadata_int (file, "window-samples", info.window_samples);
+  try {
+    info.geometry = WindowGeometry::from_metadata (meta);
+  } catch (const std::invalid_argument &e) {
+    fail (file.path (), e.what ());
+  }
   info.vocabulary = metadata_int (file, "vocabulary", info.vocabulary);
-  if (info.window_samples < info.n_fft)
-    fail (file.path (), "window-samples (" + std::to_string (info.window_samples) + ") is shorter than n-fft (" +
-        std::to_string (info.n_fft) + ")");
-  if (info.bins > info.n_fft / 2 + 1)
-    fail (file.path (), "bins (" + std::to_string (info.bins) + ") exceeds n-fft/2+1");
   info.labels = split_list (text ("labels", ""));
   info.channels = split_list (text ("channels", ""));
   return info;

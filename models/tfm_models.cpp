@@ -42,7 +42,7 @@ class TorchTokenizer : public Tokenizer {
   void tokenize (const float *stft, const float *raw, int n, uint32_t *tokens) override
   {
     c10::InferenceMode guard;
-    copy_codes (model_.tokenize (input (stft, info_.bins, n), input (raw, 0, n)), tokens);
+    copy_codes (model_.tokenize (input (stft, info_.geometry.bins, n), input (raw, 0, n)), tokens);
   }
 
   int frame_feature_size () const override
@@ -56,7 +56,7 @@ class TorchTokenizer : public Tokenizer {
   {
     c10::InferenceMode guard;
     tfm::SerialThreads serial;
-    const at::Tensor x = at::from_blob (const_cast<float *> (spectra), {count (n), info_.bins, 1}, at::kFloat);
+    const at::Tensor x = at::from_blob (const_cast<float *> (spectra), {count (n), info_.geometry.bins, 1}, at::kFloat);
     const at::Tensor f = model_.frequency_features (x).contiguous ();
     std::memcpy (features, f.data_ptr<float> (), sizeof (float) * f.numel ());
   }
@@ -65,7 +65,7 @@ class TorchTokenizer : public Tokenizer {
   {
     c10::InferenceMode guard;
     const at::Tensor freq = at::from_blob (const_cast<float *> (features),
-        {count (n), info_.frames_per_window (), frame_feature_size ()}, at::kFloat);
+        {count (n), info_.geometry.frames_per_window (), frame_feature_size ()}, at::kFloat);
     copy_codes (model_.tokenize_features (freq, input (raw, 0, n)), tokens);
   }
 
@@ -73,7 +73,7 @@ class TorchTokenizer : public Tokenizer {
   {
     c10::InferenceMode guard;
     at::Tensor q;
-    model_.tokenize (input (stft, info_.bins, n), input (raw, 0, n), &q);
+    model_.tokenize (input (stft, info_.geometry.bins, n), input (raw, 0, n), &q);
     return std::vector<float> (q.data_ptr<float> (), q.data_ptr<float> () + q.numel ());
   }
 
@@ -101,8 +101,8 @@ class TorchTokenizer : public Tokenizer {
   {
     count (n);
     if (bins > 0)
-      return at::from_blob (const_cast<float *> (data), {n, bins, info_.frames_per_window ()}, at::kFloat);
-    return at::from_blob (const_cast<float *> (data), {n, info_.window_samples}, at::kFloat);
+      return at::from_blob (const_cast<float *> (data), {n, bins, info_.geometry.frames_per_window ()}, at::kFloat);
+    return at::from_blob (const_cast<float *> (data), {n, info_.geometry.window_samples}, at::kFloat);
   }
 };
 

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "geometry.h"
+
 namespace neuro {
 
 /* What a model file says about itself (safetensors __metadata__), with the
@@ -20,18 +22,11 @@ struct ModelInfo {
   std::string architecture;       /* "tfm-tokenizer" or "tfm-encoder" */
   std::string modality = "eeg";
   std::string id;                 /* identifier written into caps and recordings */
-  int sample_rate = 200;
-  int n_fft = 200;
-  int hop = 100;
-  int bins = 100;
-  int window_samples = 2000;
+  WindowGeometry geometry;        /* rate, n-fft, hop, bins, window-samples (channels 0) */
   int vocabulary = 8192;
   std::vector<std::string> labels;    /* classifiers */
   std::vector<std::string> channels;  /* classifiers: expected channel names */
   std::map<std::string, std::string> metadata;  /* everything, verbatim */
-
-  /* Token frames per window: (window_samples - n_fft) / hop + 1. */
-  int frames_per_window () const { return (window_samples - n_fft) / hop + 1; }
 };
 
 /* Thrown for unreadable, malformed or mismatching model files; what() names
@@ -50,7 +45,7 @@ class Tokenizer {
   virtual const ModelInfo &info () const = 0;
 
   /* Tokenizes n single-channel windows in one batch.
-   *   stft:   n x bins x T magnitudes (T = info().frames_per_window()), row-major
+   *   stft:   n x bins x T magnitudes (T = info().geometry.frames_per_window()), row-major
    *   raw:    n x window_samples samples (the same, already normalised, signal)
    *   tokens: n x T output token ids
    * Runs under inference mode; chunks of 8 windows are spread over as many

@@ -80,6 +80,24 @@ stft_scaling_from_name (const std::string &name, StftScaling &s)
   return false;
 }
 
+std::vector<std::string>
+stft_window_names ()
+{
+  std::vector<std::string> names;
+  for (const auto &e : kWindows)
+    names.push_back (e.name);
+  return names;
+}
+
+std::vector<std::string>
+stft_scaling_names ()
+{
+  std::vector<std::string> names;
+  for (const auto &e : kScalings)
+    names.push_back (e.name);
+  return names;
+}
+
 std::string
 stft_config_error (const StftConfig &cfg)
 {

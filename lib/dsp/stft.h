@@ -41,6 +41,9 @@ const char *stft_window_name (StftWindow w);
 const char *stft_scaling_name (StftScaling s);
 bool stft_window_from_name (const std::string &name, StftWindow &w);
 bool stft_scaling_from_name (const std::string &name, StftScaling &s);
+/* Every name, in enum order: what caps and properties accept. */
+std::vector<std::string> stft_window_names ();
+std::vector<std::string> stft_scaling_names ();
 
 /* Empty when the configuration is usable, else a sentence saying what to change. */
 std::string stft_config_error (const StftConfig &cfg);

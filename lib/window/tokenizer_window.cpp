@@ -8,26 +8,6 @@
 
 namespace neuro {
 
-std::string
-WindowGeometry::check () const
-{
-  if (channels <= 0 || bins <= 0 || n_fft <= 0 || hop <= 0 || window_samples <= 0)
-    return "channels, bins, n-fft, hop and window length must all be positive";
-  if (hop > n_fft)
-    return "hop (" + std::to_string (hop) + ") larger than n-fft (" + std::to_string (n_fft) +
-        ") leaves samples of the window under no frame";
-  if (n_fft > window_samples)
-    return "n-fft (" + std::to_string (n_fft) + ") longer than the window (" +
-        std::to_string (window_samples) + " samples)";
-  if (window_samples % hop != 0)
-    return "window length " + std::to_string (window_samples) + " is not a multiple of hop " +
-        std::to_string (hop) + ", so windows would not start on a frame";
-  if (n_fft % hop != 0)
-    return "n-fft " + std::to_string (n_fft) + " is not a multiple of hop " + std::to_string (hop) +
-        ", so the frames of a window would not tile its samples";
-  return "";
-}
-
 /* NumPy's linear method: position q*(n-1) in the sorted values, blended from
  * the two neighbours the way numpy's _lerp does it (from the nearer end). */
 float

@@ -5,8 +5,8 @@
  * application/x-spectrogram with waveform=true) into the input layout of
  * neuro::Tokenizer::tokenize (models/tfm_models.h).
  *
- * Geometry, with L = window_samples, hop, n_fft, T = (L - n_fft) / hop + 1 and
- * S = L / hop:
+ * Geometry (lib/format/geometry.h), with L = window_samples, hop, n_fft,
+ * T = (L - n_fft) / hop + 1 and S = L / hop:
  *
  *   - frame k covers input samples [k*hop, k*hop + n_fft) of the stream;
  *   - window w covers input samples [w*L, (w+1)*L) and is made of the frames
@@ -42,34 +42,13 @@
 #include <string>
 #include <vector>
 
+#include "geometry.h"
+
 namespace neuro {
 
 enum class WindowNormalize {
   None,  /* pass magnitudes and samples through unchanged */
   Q95,   /* divide each channel by quantile(|x|, 0.95) + 1e-8 */
-};
-
-struct WindowGeometry {
-  int channels = 0;
-  int bins = 0;            /* magnitudes per channel per frame */
-  int n_fft = 0;           /* samples under one frame */
-  int hop = 0;             /* samples between frames */
-  int window_samples = 0;  /* L */
-
-  /* T: frames wholly inside one window. */
-  int frames_per_window () const { return (window_samples - n_fft) / hop + 1; }
-  /* S: frame-index distance between the first frames of consecutive windows. */
-  int frames_per_stride () const { return window_samples / hop; }
-  /* Floats in one spectrogram frame (magnitudes and waveform). */
-  size_t frame_floats () const { return (size_t) channels * (bins + n_fft); }
-  size_t stft_floats () const { return (size_t) channels * bins * frames_per_window (); }
-  size_t raw_floats () const { return (size_t) channels * window_samples; }
-
-  /* Empty when the cutter can work with this geometry, else a sentence that
-   * says what is wrong. Windows must start on a frame boundary (L % hop == 0)
-   * and the frames of a window must tile its samples exactly
-   * (n_fft % hop == 0, hop <= n_fft <= L). */
-  std::string check () const;
 };
 
 /* quantile(|x|, 0.95) with NumPy's default linear interpolation, plus 1e-8:

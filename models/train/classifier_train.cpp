@@ -206,7 +206,6 @@ metadata_of (const ClassifierJob &job, const tfm::ClassifierConfig &cfg,
     const std::vector<FoldResult> &folds, long windows, double seconds)
 {
   std::map<std::string, std::string> m = job.extra_metadata;
-  const WindowSpec &w = job.windows;
   auto join = [] (const std::vector<std::string> &v) {
     std::string out;
     for (const auto &x : v)
@@ -218,8 +217,8 @@ metadata_of (const ClassifierJob &job, const tfm::ClassifierConfig &cfg,
   m["id"] = job.id;
   m["labels"] = join (job.labels);
   m["channels"] = join (job.channels);
-  add_window_metadata (m, w);
-  m["window"] = std::to_string ((w.window_samples - w.n_fft) / w.hop + 1);
+  job.windows.write_metadata (m);
+  m["window"] = std::to_string (job.windows.frames_per_window ());
   m["vocabulary"] = std::to_string (cfg.vocabulary);
   m["tokenizer"] = job.tokenizer.substr (job.tokenizer.find_last_of ('/') + 1);
   m["tokenizer-id"] = job.tokenizer_id;

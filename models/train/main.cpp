@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 using namespace neuro::train;
+using neuro::WindowGeometry;
 
 namespace {
 
@@ -147,22 +148,35 @@ split (const std::string &text, char sep = ',')
   return out;
 }
 
-WindowSpec
-window_spec (const Args &a)
+/* The tokenizer geometry of the command line. */
+WindowGeometry
+window_geometry (const Args &a)
 {
-  WindowSpec w;
-  w.rate = a.integer ("sample-rate", 200);
-  w.n_fft = a.integer ("n-fft", 200);
-  w.hop = a.integer ("hop", w.n_fft / 2);
-  w.bins = a.integer ("bins", w.n_fft / 2);
-  w.window_samples = a.has ("window-samples") ? a.integer ("window-samples", 0)
-                                              : static_cast<int> (std::lround (a.num ("window-seconds", 10) * w.rate));
-  w.stride_samples = a.has ("stride-seconds") ? static_cast<int> (std::lround (a.num ("stride-seconds", 0) * w.rate))
-                                              : w.window_samples;
-  if (w.rate <= 0 || w.stride_samples <= 0)
-    throw UsageError ("--sample-rate and --stride-seconds must be positive");
-  geometry_for (w, 1);  /* throws a sentence when the STFT does not tile the window */
-  return w;
+  WindowGeometry g;
+  g.rate = a.integer ("sample-rate", 200);
+  g.n_fft = a.integer ("n-fft", 200);
+  g.hop = a.integer ("hop", g.n_fft / 2);
+  g.bins = a.integer ("bins", g.n_fft / 2);
+  g.window_samples = a.has ("window-samples") ? a.integer ("window-samples", 0)
+                                              : static_cast<int> (std::lround (a.num ("window-seconds", 10) * g.rate));
+  if (g.rate <= 0)
+    throw UsageError ("--sample-rate must be positive");
+  const std::string problem = g.with_channels (1).check ();
+  if (!problem.empty ())
+    throw std::invalid_argument (problem);  /* the STFT does not tile the window */
+  return g;
+}
+
+/* Samples between the starts of training windows: --stride-seconds, else the window. */
+int
+training_stride (const Args &a, const WindowGeometry &g)
+{
+  if (!a.has ("stride-seconds"))
+    return g.window_samples;
+  const int stride = static_cast<int> (std::lround (a.num ("stride-seconds", 0) * g.rate));
+  if (stride <= 0)
+    throw UsageError ("--stride-seconds must be positive");
+  return stride;
 }
 
 Schedule
@@ -185,7 +199,7 @@ schedule (const Args &a)
 }
 
 InputOptions
-input_options (const Args &a, const WindowSpec &w)
+input_options (const Args &a, const WindowGeometry &w)
 {
   InputOptions o;
   o.rate = w.rate;
@@ -321,13 +335,14 @@ limit_rows (const WindowSet &set, size_t limit)
 
 /* Training and held-out single-channel windows of every recording. */
 std::pair<WindowSet, WindowSet>
-tokenizer_windows (const Args &a, const WindowSpec &w)
+tokenizer_windows (const Args &a, const WindowGeometry &w)
 {
+  const int stride = training_stride (a, w);
   auto recordings = read_all (a, input_options (a, w));
   auto holdout = split (a.str ("holdout"));
   WindowSet train, heldout;
   for (const auto &rec : recordings) {
-    auto windows = drop_large (cut_recording (rec, w), a.num ("max-abs", 0));
+    auto windows = drop_large (cut_recording (rec, w, stride), a.num ("max-abs", 0));
     (matches_any (rec.path, holdout) ? heldout : train).append (single_channel_rows (windows, w));
   }
   std::fprintf (stderr, "%zu training windows, %zu held-out windows (single channel)\n", train.size (),
@@ -352,7 +367,7 @@ run_tokenizer (const Args &a)
   check_writable ("checkpoint", a.str ("checkpoint"));
   job.modality = a.str ("modality", "eeg");
   job.id = a.str ("id", default_id (job.output));
-  job.windows = window_spec (a);
+  job.windows = window_geometry (a);
   job.emb = a.integer ("emb", 64);
   job.heads = a.integer ("heads", 8);
   job.freq_depth = a.integer ("freq-depth", 2);
@@ -376,14 +391,7 @@ run_evaluate (const Args &a)
     throw UsageError ("--model is required");
   auto file = neuro::SafetensorsFile::open (model);
   neuro::ModelInfo info = neuro::read_model_info (file);
-  Args b = a;
-  b.values["sample-rate"] = std::to_string (info.sample_rate);
-  b.values["n-fft"] = std::to_string (info.n_fft);
-  b.values["hop"] = std::to_string (info.hop);
-  b.values["bins"] = std::to_string (info.bins);
-  b.values["window-samples"] = std::to_string (info.window_samples);
-  WindowSpec w = window_spec (b);
-  auto [reference, heldout] = tokenizer_windows (b, w);
+  auto [reference, heldout] = tokenizer_windows (a, info.geometry);
   if (heldout.size () == 0)
     throw std::runtime_error ("no held-out windows: give --holdout patterns that match some inputs");
   evaluate_tokenizer (model, heldout, reference, static_cast<unsigned long> (a.num ("seed", 1)));
@@ -457,18 +465,13 @@ run_classifier (const Args &a)
   job.schedule = schedule (a);
   if (a.has ("describe"))
     job.extra_metadata["train-data"] = a.str ("describe");
-  Args b = a;
-  b.values["sample-rate"] = std::to_string (info.sample_rate);
-  b.values["n-fft"] = std::to_string (info.n_fft);
-  b.values["hop"] = std::to_string (info.hop);
-  b.values["bins"] = std::to_string (info.bins);
-  b.values["window-samples"] = std::to_string (info.window_samples);
-  job.windows = window_spec (b);
+  job.windows = info.geometry;
+  const int stride = training_stride (a, job.windows);
   std::regex subject (a.str ("subject", "$^"));
-  for (auto &rec : read_all (b, input_options (b, job.windows))) {
+  for (auto &rec : read_all (a, input_options (a, job.windows))) {
     annotation_labels (a, job.labels, rec);
     int label = file_label (a, job.labels, rec.path);
-    auto windows = drop_large (cut_recording (rec, job.windows, label), a.num ("max-abs", 0));
+    auto windows = drop_large (cut_recording (rec, job.windows, stride, label), a.num ("max-abs", 0));
     std::smatch m;
     std::string name = std::filesystem::path (rec.path).filename ().string ();
     std::string group = std::regex_search (name, m, subject) ? m.str () : "";

@@ -156,11 +156,10 @@ metadata_of (const TokenizerJob &job, const TokenizerQuality &q, double seconds,
     m["train-loss-start"] = std::to_string (trend.start ());
     m["train-loss-end"] = std::to_string (trend.end ());
   }
-  const WindowSpec &w = job.windows;
   m["architecture"] = "tfm-tokenizer";
   m["modality"] = job.modality;
   m["id"] = job.id;
-  add_window_metadata (m, w);
+  job.windows.write_metadata (m);
   m["vocabulary"] = std::to_string (job.codebook);
   m["normalize"] = "q95";
   m["window"] = "hann";

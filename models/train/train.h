@@ -33,7 +33,7 @@ struct TokenizerJob {
   std::string output;
   std::string modality = "eeg";
   std::string id;
-  WindowSpec windows;
+  WindowGeometry windows;            /* the tokenizer's geometry (channels 0) */
   int emb = 64, heads = 8, freq_depth = 2, temporal_depth = 2, decoder_depth = 8, codebook = 8192;
   bool restart_dead_codes = false;
   Schedule schedule;
@@ -68,7 +68,7 @@ struct ClassifierJob {
   std::string tokenizer;             /* tokenizer model producing the tokens */
   std::string tokenizer_id;          /* its id metadata */
   std::string id;
-  WindowSpec windows;                /* the tokenizer's geometry */
+  WindowGeometry windows;            /* the tokenizer's geometry (channels 0) */
   std::vector<std::string> labels;
   std::vector<std::string> channels;
   int emb = 32, heads = 4, depth = 2;

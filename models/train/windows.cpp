@@ -20,31 +20,16 @@ WindowSet::append (const WindowSet &other)
   raw.insert (raw.end (), other.raw.begin (), other.raw.end ());
 }
 
-WindowGeometry
-geometry_for (const WindowSpec &spec, int channels)
-{
-  WindowGeometry g;
-  g.channels = channels;
-  g.bins = spec.bins;
-  g.n_fft = spec.n_fft;
-  g.hop = spec.hop;
-  g.window_samples = spec.window_samples;
-  std::string problem = g.check ();
-  if (!problem.empty ())
-    throw std::invalid_argument (problem);
-  return g;
-}
-
 namespace {
 
 /* The stft element's transform: periodic Hann, magnitude, bins from 0. */
 FrameSpectrum
-element_spectrum (const WindowSpec &spec)
+element_spectrum (const WindowGeometry &g)
 {
   StftConfig cfg;
-  cfg.n_fft = spec.n_fft;
-  cfg.hop = spec.hop;
-  cfg.bins = spec.bins;
+  cfg.n_fft = g.n_fft;
+  cfg.hop = g.hop;
+  cfg.bins = g.bins;
   return [cfg] (const float *samples, float *magnitudes) {
     std::vector<float> m = stft_magnitude (samples, cfg.n_fft, cfg);
     std::copy (m.begin (), m.end (), magnitudes);
@@ -67,15 +52,19 @@ window_label (const Recording &rec, size_t start, size_t length, int file_label,
 }  // namespace
 
 std::vector<ChannelWindow>
-cut_recording (const Recording &rec, const WindowSpec &spec, int file_label, double purity)
+cut_recording (const Recording &rec, const WindowGeometry &geometry, int stride_samples, int file_label,
+    double purity)
 {
   const int C = static_cast<int> (rec.channels.size ());
-  const size_t L = spec.window_samples;
-  WindowGeometry g = geometry_for (spec, C);
-  FrameSpectrum spectrum = element_spectrum (spec);
+  const size_t L = geometry.window_samples;
+  const WindowGeometry g = geometry.with_channels (C);
+  const std::string problem = g.check ();
+  if (!problem.empty ())
+    throw std::invalid_argument (problem);
+  FrameSpectrum spectrum = element_spectrum (g);
   std::vector<ChannelWindow> out;
   std::vector<float> block (C * L);
-  for (size_t start = 0; start + L <= rec.n_samples (); start += spec.stride_samples) {
+  for (size_t start = 0; start + L <= rec.n_samples (); start += stride_samples) {
     for (int c = 0; c < C; c++)
       std::copy_n (rec.channels[c].begin () + start, L, block.begin () + c * L);
     /* One window at a time through the shared cutter: the same frames, the
@@ -95,12 +84,12 @@ cut_recording (const Recording &rec, const WindowSpec &spec, int file_label, dou
 }
 
 WindowSet
-single_channel_rows (const std::vector<ChannelWindow> &windows, const WindowSpec &spec)
+single_channel_rows (const std::vector<ChannelWindow> &windows, const WindowGeometry &geometry)
 {
   WindowSet set;
-  set.bins = spec.bins;
-  set.frames = (spec.window_samples - spec.n_fft) / spec.hop + 1;
-  set.samples = spec.window_samples;
+  set.bins = geometry.bins;
+  set.frames = geometry.frames_per_window ();
+  set.samples = geometry.window_samples;
   const size_t srow = static_cast<size_t> (set.bins) * set.frames;
   for (const auto &w : windows) {
     size_t C = w.raw.size () / set.samples;
@@ -113,16 +102,6 @@ single_channel_rows (const std::vector<ChannelWindow> &windows, const WindowSpec
     }
   }
   return set;
-}
-
-void
-add_window_metadata (std::map<std::string, std::string> &metadata, const WindowSpec &spec)
-{
-  metadata["sample-rate"] = std::to_string (spec.rate);
-  metadata["n-fft"] = std::to_string (spec.n_fft);
-  metadata["hop"] = std::to_string (spec.hop);
-  metadata["bins"] = std::to_string (spec.bins);
-  metadata["window-samples"] = std::to_string (spec.window_samples);
 }
 
 }  // namespace neuro::train

@@ -7,20 +7,10 @@
 #include "inputs.h"
 #include "tokenizer_window.h"
 
-#include <map>
 #include <string>
 #include <vector>
 
 namespace neuro::train {
-
-struct WindowSpec {
-  int rate = 200;
-  int n_fft = 200;
-  int hop = 100;
-  int bins = 100;
-  int window_samples = 2000;
-  int stride_samples = 2000;  /* distance between window starts; < window for overlap */
-};
 
 /* Single-channel windows, row-major: stft rows (bins x T), raw rows (L). */
 struct WindowSet {
@@ -40,21 +30,16 @@ struct ChannelWindow {
   double start_seconds = 0;
 };
 
-/* Every complete window of a recording, starting at multiples of
- * spec.stride_samples. Labels come from rec.sample_labels (majority, with at
- * least `purity` of the samples agreeing) or `file_label`. */
-std::vector<ChannelWindow> cut_recording (const Recording &rec, const WindowSpec &spec,
-    int file_label = -1, double purity = 0.9);
+/* Every complete window of a recording (the tokenizer's `geometry`; its
+ * channels are the recording's), starting at multiples of stride_samples
+ * (less than the window for overlap). Labels come from rec.sample_labels
+ * (majority, with at least `purity` of the samples agreeing) or `file_label`.
+ * Throws std::invalid_argument with WindowGeometry::check()'s sentence. */
+std::vector<ChannelWindow> cut_recording (const Recording &rec, const WindowGeometry &geometry,
+    int stride_samples, int file_label = -1, double purity = 0.9);
 
 /* Flattens channel windows into single-channel rows, dropping silent rows
  * (all samples zero: q95 normalisation would leave nothing to learn). */
-WindowSet single_channel_rows (const std::vector<ChannelWindow> &windows, const WindowSpec &spec);
-
-/* Writes the window geometry keys the elements read from a model file
- * (sample-rate, n-fft, hop, bins, window-samples) into safetensors metadata. */
-void add_window_metadata (std::map<std::string, std::string> &metadata, const WindowSpec &spec);
-
-/* The geometry the cutter needs, with a sentence when it cannot work. */
-WindowGeometry geometry_for (const WindowSpec &spec, int channels);
+WindowSet single_channel_rows (const std::vector<ChannelWindow> &windows, const WindowGeometry &geometry);
 
 }  // namespace neuro::train

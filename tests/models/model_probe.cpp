@@ -43,9 +43,9 @@ nlohmann::json
 info_json (const neuro::ModelInfo &i)
 {
   return {{"architecture", i.architecture}, {"modality", i.modality}, {"id", i.id},
-      {"sample-rate", i.sample_rate}, {"n-fft", i.n_fft}, {"hop", i.hop}, {"bins", i.bins},
-      {"window-samples", i.window_samples}, {"vocabulary", i.vocabulary}, {"labels", i.labels},
-      {"channels", i.channels}, {"frames-per-window", i.frames_per_window ()}, {"metadata", i.metadata}};
+      {"sample-rate", i.geometry.rate}, {"n-fft", i.geometry.n_fft}, {"hop", i.geometry.hop}, {"bins", i.geometry.bins},
+      {"window-samples", i.geometry.window_samples}, {"vocabulary", i.vocabulary}, {"labels", i.labels},
+      {"channels", i.channels}, {"frames-per-window", i.geometry.frames_per_window ()}, {"metadata", i.metadata}};
 }
 
 int
@@ -117,8 +117,8 @@ cmd_tokenize (const std::string &path, const std::string &input)
   const std::vector<float> stft = in["stft"].get<std::vector<float>> ();
   const std::vector<float> raw = in["raw"].get<std::vector<float>> ();
   const neuro::ModelInfo &info = model->info ();
-  const size_t T = static_cast<size_t> (info.frames_per_window ());
-  if (stft.size () != static_cast<size_t> (n) * info.bins * T || raw.size () != static_cast<size_t> (n) * info.window_samples)
+  const size_t T = static_cast<size_t> (info.geometry.frames_per_window ());
+  if (stft.size () != static_cast<size_t> (n) * info.geometry.bins * T || raw.size () != static_cast<size_t> (n) * info.geometry.window_samples)
     throw std::runtime_error ("input sizes do not match the model (bins/window-samples)");
   std::vector<uint32_t> tokens (static_cast<size_t> (n) * T);
   model->tokenize (stft.data (), raw.data (), n, tokens.data ());

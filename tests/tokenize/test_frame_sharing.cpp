@@ -66,13 +66,7 @@ check_stride (neuro::Tokenizer &tok, const std::vector<float> &frames, const neu
 GST_START_TEST (test_shared_frames_same_tokens)
 {
   auto tok = neuro::Tokenizer::load (model_10s ());
-  const neuro::ModelInfo &info = tok->info ();
-  neuro::WindowGeometry g;
-  g.channels = 3;
-  g.bins = info.bins;
-  g.n_fft = info.n_fft;
-  g.hop = info.hop;
-  g.window_samples = info.window_samples;
+  const neuro::WindowGeometry g = tok->info ().geometry.with_channels (3);
   const std::vector<float> frames = test_frames (g, (size_t) g.window_samples + 45 * g.hop);
   for (int K : { 1, 2, 5, g.frames_per_stride () })
     check_stride (*tok, frames, g, K);
@@ -84,13 +78,7 @@ GST_END_TEST;
 GST_START_TEST (test_reset_forgets_frames)
 {
   auto tok = neuro::Tokenizer::load (model_10s ());
-  const neuro::ModelInfo &info = tok->info ();
-  neuro::WindowGeometry g;
-  g.channels = 2;
-  g.bins = info.bins;
-  g.n_fft = info.n_fft;
-  g.hop = info.hop;
-  g.window_samples = info.window_samples;
+  const neuro::WindowGeometry g = tok->info ().geometry.with_channels (2);
   const int T = g.frames_per_window ();
   const std::vector<float> frames = test_frames (g, (size_t) g.window_samples + 4 * g.hop);
   const size_t n_frames = frames.size () / g.frame_floats ();

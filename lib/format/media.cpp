@@ -1,0 +1,162 @@
+#include "media.h"
+
+#include "stft.h"
+
+namespace neuro {
+
+namespace {
+
+std::string
+string_list (const std::vector<std::string> &names)
+{
+  std::string out = "{ ";
+  for (size_t i = 0; i < names.size (); i++)
+    out += (i ? ", " : "") + names[i];
+  return out + " }";
+}
+
+bool
+has_name (const std::vector<std::string> &names, const char *name)
+{
+  for (const std::string &n : names)
+    if (n == name)
+      return true;
+  return false;
+}
+
+}  // namespace
+
+GstCaps *
+spectrogram_template_caps ()
+{
+  const std::string caps = std::string (kSpectrogramMediaType) +
+      ", rate=(int)[1, MAX], channels=(int)[1, MAX], n-fft=(int)[2, " + std::to_string (kMaxNfft) +
+      "], hop=(int)[1, MAX], bins=(int)[1, MAX], window=(string)" + string_list (stft_window_names ()) +
+      ", scaling=(string)" + string_list (stft_scaling_names ()) +
+      ", waveform=(boolean){ true, false }, framerate=(fraction)[0/1, MAX]";
+  return gst_caps_from_string (caps.c_str ());
+}
+
+GstCaps *
+tokens_template_caps ()
+{
+  const std::string caps = std::string (kTokensMediaType) +
+      ", channels=(int)[1, MAX], vocabulary=(int)[1, MAX], codebooks=(int)[1, MAX], "
+      "framerate=(fraction)[0/1, MAX]";
+  return gst_caps_from_string (caps.c_str ());
+}
+
+std::string
+one_of (const std::vector<std::string> &names)
+{
+  std::string out;
+  for (size_t i = 0; i < names.size (); i++)
+    out += (i == 0 ? "" : i + 1 == names.size () ? " or " : ", ") + names[i];
+  return out;
+}
+
+std::string
+SpectrogramInfo::from_caps (const GstStructure *s, SpectrogramInfo &out)
+{
+  if (!gst_structure_has_name (s, kSpectrogramMediaType))
+    return std::string ("expected ") + kSpectrogramMediaType + ", got " + gst_structure_get_name (s);
+  SpectrogramInfo info;
+  gboolean waveform = FALSE;
+  const char *window = gst_structure_get_string (s, "window");
+  const char *scaling = gst_structure_get_string (s, "scaling");
+  if (!gst_structure_get_int (s, "rate", &info.rate) || !gst_structure_get_int (s, "channels", &info.channels)
+      || !gst_structure_get_int (s, "n-fft", &info.n_fft) || !gst_structure_get_int (s, "hop", &info.hop)
+      || !gst_structure_get_int (s, "bins", &info.bins) || !gst_structure_get_boolean (s, "waveform", &waveform)
+      || !window || !scaling)
+    return "the spectrogram caps lack one of rate, channels, n-fft, hop, bins, window, scaling, waveform";
+  if (!has_name (stft_window_names (), window))
+    return std::string ("unknown window \"") + window + "\": use " + one_of (stft_window_names ());
+  if (!has_name (stft_scaling_names (), scaling))
+    return std::string ("unknown scaling \"") + scaling + "\": use " + one_of (stft_scaling_names ());
+  info.window = window;
+  info.scaling = scaling;
+  info.waveform = waveform;
+  out = info;
+  return "";
+}
+
+GstStructure *
+SpectrogramInfo::to_structure () const
+{
+  GstStructure *s = gst_structure_new (kSpectrogramMediaType,
+      "rate", G_TYPE_INT, rate,
+      "n-fft", G_TYPE_INT, n_fft,
+      "hop", G_TYPE_INT, hop,
+      "bins", G_TYPE_INT, bins,
+      "window", G_TYPE_STRING, window.c_str (),
+      "scaling", G_TYPE_STRING, scaling.c_str (),
+      "waveform", G_TYPE_BOOLEAN, (gboolean) waveform,
+      "framerate", GST_TYPE_FRACTION, rate, hop, NULL);
+  if (channels > 0)
+    gst_structure_set (s, "channels", G_TYPE_INT, channels, NULL);
+  return s;
+}
+
+WindowGeometry
+SpectrogramInfo::geometry () const
+{
+  WindowGeometry g;
+  g.channels = channels;
+  g.rate = rate;
+  g.n_fft = n_fft;
+  g.hop = hop;
+  g.bins = bins;
+  return g;
+}
+
+std::string
+TokensInfo::from_caps (const GstStructure *s, TokensInfo &out)
+{
+  if (!gst_structure_has_name (s, kTokensMediaType))
+    return std::string ("expected ") + kTokensMediaType + ", got " + gst_structure_get_name (s);
+  TokensInfo info;
+  gst_structure_get_int (s, "codebooks", &info.codebooks);
+  if (!gst_structure_get_int (s, "channels", &info.channels) ||
+      !gst_structure_get_int (s, "vocabulary", &info.vocabulary) ||
+      !gst_structure_get_fraction (s, "framerate", &info.fps_n, &info.fps_d) ||
+      info.channels < 1 || info.vocabulary < 1 || info.codebooks < 1 || info.fps_n <= 0 || info.fps_d <= 0)
+    return std::string (kTokensMediaType) + " needs channels, vocabulary and codebooks of at least 1 "
+        "and a positive framerate";
+  const char *modality = gst_structure_get_string (s, "modality");
+  const char *model = gst_structure_get_string (s, "model");
+  info.modality = modality ? modality : "";
+  info.model = model ? model : "";
+  out = info;
+  return "";
+}
+
+GstStructure *
+TokensInfo::to_structure () const
+{
+  GstStructure *s = gst_structure_new (kTokensMediaType,
+      "vocabulary", G_TYPE_INT, vocabulary,
+      "codebooks", G_TYPE_INT, codebooks,
+      "framerate", GST_TYPE_FRACTION, fps_n, fps_d, NULL);
+  if (channels > 0)
+    gst_structure_set (s, "channels", G_TYPE_INT, channels, NULL);
+  if (!modality.empty ())
+    gst_structure_set (s, "modality", G_TYPE_STRING, modality.c_str (), NULL);
+  if (!model.empty ())
+    gst_structure_set (s, "model", G_TYPE_STRING, model.c_str (), NULL);
+  return s;
+}
+
+GstClockTime
+TokensInfo::frame_time (guint64 frame) const
+{
+  return gst_util_uint64_scale (frame * (guint64) fps_d, GST_SECOND, (guint64) fps_n);
+}
+
+bool
+continues_run (GstClockTime expected, GstClockTime pts, GstClockTime frame_period)
+{
+  const GstClockTime distance = pts > expected ? pts - expected : expected - pts;
+  return distance <= frame_period / 2;
+}
+
+}  // namespace neuro
