@@ -21,7 +21,8 @@
  * Timestamps come from the sample counter: buffer PTS = offset / rate, offset
  * and offset-end count frames, so they never drift.
  *
- * Stream tags: neuro-modality ("eeg"), neuro-channel-names, neuro-channel-units
+ * Stream tags: neuro-modality ("eeg"), neuro-channel-names, neuro-channel-units,
+ * neuro-source (the location, for files)
  * (see lib/common/tags.h); with `expose-identification`, also one
  * extended-comment tag per EDF identification field ("edf-patient=...").
  *
@@ -112,6 +113,7 @@ struct EegSource
   std::unique_ptr<neuro::EegStream> file;        /* null when synthetic */
   std::unique_ptr<neuro::SyntheticEeg> synthetic;
   std::vector<std::string> names, units, identification;
+  std::string location;        /* the file, for the neuro-source tag; empty when synthetic */
   std::vector<neuro::EegAnnotation> annotations;
   int rate = 0;
   bool follow_downstream = false; /* rate property 0: the rate negotiated downstream */
@@ -190,6 +192,7 @@ open_file (GstEegSrc * self, const Settings & set, EegSource & src)
       set.rate);
   for (const std::string &note : src.file->file ().notes ())
     GST_INFO_OBJECT (self, "%s: %s", set.location.c_str (), note.c_str ());
+  src.location = set.location;
   src.names = src.file->channel_names ();
   src.units = src.file->units ();
   src.rate = src.file->rate ();
@@ -540,6 +543,8 @@ static void
 send_tags (GstEegSrc * self, const EegSource & src)
 {
   GstTagList *tags = neuro::make_stream_tags ("eeg", src.names, src.units);
+  if (!src.location.empty ())
+    gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, NEURO_TAG_SOURCE, src.location.c_str (), NULL);
   for (const std::string &field : src.identification)
     gst_tag_list_add (tags, GST_TAG_MERGE_APPEND, GST_TAG_EXTENDED_COMMENT,
         ("edf-" + field).c_str (), NULL);

@@ -53,6 +53,7 @@
 #include <string>
 #include <vector>
 
+#include "file_hash.h"
 #include "media.h"
 #include "tags.h"
 #include "tfm_models.h"
@@ -82,6 +83,7 @@ struct TokenizeState
   std::unique_ptr<neuro::Tokenizer> tokenizer;
   std::string model_path;
   std::string model_id;
+  std::string model_sha256;     /* of the model file, for the caps: recordings name it */
 
   /* Negotiated stream. */
   std::unique_ptr<neuro::WindowCutter> cutter;
@@ -205,6 +207,7 @@ load_model (GstTfmTokenize * self)
     if (!problem.empty ())
       throw neuro::ModelError (path + ": window geometry unusable for streaming: " + problem);
     st.model_id = info.id.empty ()? id_from_path (path) : info.id;
+    st.model_sha256 = neuro::file_sha256 (path);
     st.model_path = path;
     st.tokenizer = std::move (tokenizer);
   } catch (const std::exception & e) {
@@ -254,6 +257,7 @@ model_tokens (const TokenizeState & st)
   t.fps_n = info.geometry.rate;
   t.fps_d = info.geometry.hop;
   t.model = st.model_id;
+  t.model_sha256 = st.model_sha256;
   return t;
 }
 

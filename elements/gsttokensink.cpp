@@ -29,6 +29,12 @@
  * known, and fdatasync(2) runs at least every flush-interval while data flows:
  * a killed process leaves a file of complete lines.
  *
+ * With format=hdf5 the same records become one HDF5 group per stream
+ * (/stream<N>: tokens, pts, duration datasets, classifications/ and
+ * annotations/ tables, attributes including the model's and the source
+ * file's SHA-256), written to <location>.part and renamed to location at
+ * EOS: a file exists under its name only once it is complete.
+ *
  * The element posts no messages of its own; errors name the file and the problem.
  *
  * ## Example launch lines
@@ -36,6 +42,10 @@
  * gst-launch-1.0 eegsrc location=../shared/data/eeg/eegmmidb/S001R02.edf channels=O1,O2,P7,P8 \
  *     rate=200 ! stft ! tfmtokenize ! lbmclassify ! tokensink location=rec.jsonl
  * ]| Tokenizes an eyes-closed EEG run and records tokens and classifications.
+ * |[
+ * gst-launch-1.0 eegsrc location=../shared/data/eeg/eegmat/Subject00_1.edf rate=200 ! stft \
+ *     ! tfmtokenize ! tokensink format=hdf5 location=Subject00_1.h5
+ * ]| Writes the tokens of a 3-minute, 21-signal EEG recording as an HDF5 dataset.
  * |[
  * gst-launch-1.0 -e tokensink name=rec location=live.jsonl overwrite=true \
  *     eegsrc is-live=true ! stft ! tfmtokenize ! queue ! rec.sink_0 \
@@ -57,6 +67,7 @@
 #include <vector>
 
 #include "events.h"
+#include "hdf5_lines.h"
 #include "jsonl.h"
 #include "linefile.h"
 #include "media.h"
@@ -90,6 +101,7 @@ enum
 typedef enum
 {
   GST_TOKEN_SINK_FORMAT_JSONL,
+  GST_TOKEN_SINK_FORMAT_HDF5,
 } GstTokenSinkFormat;
 
 static GType
@@ -97,7 +109,10 @@ gst_token_sink_format_get_type (void)
 {
   static GType type = 0;
   static const GEnumValue values[] = {
-    {GST_TOKEN_SINK_FORMAT_JSONL, "JSON Lines, one record per line", "jsonl"},
+    {GST_TOKEN_SINK_FORMAT_JSONL, "JSON Lines, one record per line, durable while recording",
+        "jsonl"},
+    {GST_TOKEN_SINK_FORMAT_HDF5, "HDF5 datasets per stream, written as <location>.part and "
+          "renamed at EOS", "hdf5"},
     {0, NULL, NULL},
   };
   if (g_once_init_enter (&type))
@@ -141,6 +156,7 @@ struct _GstTokenSink
 struct SinkSettings
 {
   std::string location;
+  GstTokenSinkFormat format = DEFAULT_FORMAT;
   bool overwrite = DEFAULT_OVERWRITE;
   guint flush_interval = DEFAULT_FLUSH_INTERVAL;
 };
@@ -155,6 +171,7 @@ settings_of_parent (GstElement * child)
   GstTokenSink *bin = GST_TOKEN_SINK (parent);
   GST_OBJECT_LOCK (bin);
   s.location = bin->location ? bin->location : "";
+  s.format = bin->format;
   s.overwrite = bin->overwrite;
   s.flush_interval = bin->flush_interval;
   GST_OBJECT_UNLOCK (bin);
@@ -621,6 +638,7 @@ read_token_caps (GstTokenSinkMux * self, GstTokenSinkPad * pad, GstCaps * caps)
   d.fps_n = info.fps_n;
   d.fps_d = info.fps_d;
   d.model = info.model;
+  d.model_sha256 = info.model_sha256;
   st.caps_modality = info.modality;
   st.caps_ok = true;
   describe_stream (st);
@@ -656,6 +674,10 @@ read_tags (GstTokenSinkPad * pad, GstEvent * event)
   if (gst_tag_list_get_string (tags, NEURO_TAG_MODALITY, &modality))
     st.tag_modality = modality;
   g_free (modality);
+  gchar *source = NULL;
+  if (gst_tag_list_get_string (tags, NEURO_TAG_SOURCE, &source))
+    st.desc.source = source;
+  g_free (source);
   std::vector<std::string> names = neuro::tag_list_get_strings (tags, NEURO_TAG_CHANNEL_NAMES);
   std::vector<std::string> units = neuro::tag_list_get_strings (tags, NEURO_TAG_CHANNEL_UNITS);
   if (!names.empty ())
@@ -810,7 +832,8 @@ gst_token_sink_mux_init (GstTokenSinkMux * self)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Internal writer: whole lines to the file, header first. */
+/* Internal writer: whole lines to the file, header first; with format=hdf5
+ * the same lines become an HDF5 recording, finished at EOS. */
 
 #define GST_TYPE_TOKEN_SINK_WRITER (gst_token_sink_writer_get_type ())
 G_DECLARE_FINAL_TYPE (GstTokenSinkWriter, gst_token_sink_writer, GST, TOKEN_SINK_WRITER,
@@ -820,7 +843,8 @@ struct _GstTokenSinkWriter
 {
   GstBaseSink parent;
   /* C++ members live behind pointers: GObject does not run constructors. */
-  neuro::LineFile *file;        /* protected by file_lock (the sync timer uses it) */
+  neuro::LineFile *file;        /* jsonl; protected by file_lock (the sync timer uses it) */
+  neuro::Hdf5LineRecorder *hdf5;        /* hdf5; streaming thread only */
   SinkSettings *settings;       /* copied from the bin at start */
   bool header_written;
   bool created;                 /* start() created (or replaced) the file */
@@ -830,6 +854,12 @@ struct _GstTokenSinkWriter
 };
 
 G_DEFINE_TYPE (GstTokenSinkWriter, gst_token_sink_writer, GST_TYPE_BASE_SINK);
+
+static bool
+is_hdf5 (GstTokenSinkWriter * self)
+{
+  return self->settings->format == GST_TOKEN_SINK_FORMAT_HDF5;
+}
 
 static void
 post_write_error (GstTokenSinkWriter * self, int err)
@@ -841,6 +871,18 @@ post_write_error (GstTokenSinkWriter * self, int err)
   else
     GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
         ("Could not write the recording \"%s\": %s", path, g_strerror (err)), (NULL));
+}
+
+/* The HDF5 recorder's sentences already name the file and the cause. */
+static void
+post_hdf5_error (GstTokenSinkWriter * self, const neuro::Hdf5Status & s)
+{
+  if (s.sys_errno == ENOSPC || s.sys_errno == EDQUOT)
+    GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT, ("%s", s.message.c_str ()),
+        ("nothing was left under \"%s\"", self->settings->location.c_str ()));
+  else
+    GST_ELEMENT_ERROR (self, RESOURCE, WRITE, ("%s", s.message.c_str ()),
+        ("nothing was left under \"%s\"", self->settings->location.c_str ()));
 }
 
 /* Running time 0 in UTC: the wall clock now minus the running time now. */
@@ -904,6 +946,19 @@ schedule_idle_sync (GstTokenSinkWriter * self)
   gst_object_unref (clock);
 }
 
+static int
+open_output (GstTokenSinkWriter * self)
+{
+  const SinkSettings & set = *self->settings;
+  if (!is_hdf5 (self))
+    return self->file->open (set.location, set.overwrite);
+  neuro::Hdf5Status s = self->hdf5->create (set.location, set.overwrite);
+  if (s.ok || s.sys_errno == EEXIST)
+    return s.ok ? 0 : EEXIST;
+  GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE, ("%s", s.message.c_str ()), (NULL));
+  return -1;
+}
+
 static gboolean
 gst_token_sink_writer_start (GstBaseSink * sink)
 {
@@ -917,19 +972,19 @@ gst_token_sink_writer_start (GstBaseSink * sink)
         ("set the location property of tokensink"));
     return FALSE;
   }
-  int err = self->file->open (self->settings->location, self->settings->overwrite);
+  int err = open_output (self);
   if (err == EEXIST) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
         ("Recording \"%s\" already exists", path),
         ("tokensink never replaces a file unless overwrite=true; choose another location"));
     return FALSE;
   }
-  if (err) {
+  if (err > 0)
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
         ("Could not open \"%s\" for writing: %s", path, g_strerror (err)), (NULL));
+  if (err)
     return FALSE;
-  }
-  self->created = true;
+  self->created = !is_hdf5 (self);      /* the .part of an HDF5 recording is Hdf5LineRecorder's */
   return TRUE;
 }
 
@@ -951,11 +1006,13 @@ remove_if_nothing_recorded (GstTokenSinkWriter * self)
         g_strerror (errno));
 }
 
-
+/* Stopping before EOS leaves a JSON Lines file as far as it got, and no
+ * HDF5 file at all (an unfinished one is removed). */
 static gboolean
 gst_token_sink_writer_stop (GstBaseSink * sink)
 {
   GstTokenSinkWriter *self = GST_TOKEN_SINK_WRITER (sink);
+  self->hdf5->abort ();
   g_mutex_lock (&self->file_lock);
   if (self->idle_sync) {
     gst_clock_id_unschedule (self->idle_sync);
@@ -974,6 +1031,24 @@ gst_token_sink_writer_stop (GstBaseSink * sink)
 }
 
 static GstFlowReturn
+render_hdf5 (GstTokenSinkWriter * self, const std::string & lines)
+{
+  neuro::Hdf5Status s;
+  if (!self->header_written) {
+    self->header_written = true;
+    s = self->hdf5->take_lines (neuro::header_line (describe_header (self)));
+  }
+  if (s.ok)
+    s = self->hdf5->take_lines (lines);
+  if (s.ok && !lines.empty ())
+    self->recorded = true;
+  if (s.ok)
+    return GST_FLOW_OK;
+  post_hdf5_error (self, s);
+  return GST_FLOW_ERROR;
+}
+
+static GstFlowReturn
 gst_token_sink_writer_render (GstBaseSink * sink, GstBuffer * buf)
 {
   GstTokenSinkWriter *self = GST_TOKEN_SINK_WRITER (sink);
@@ -982,6 +1057,8 @@ gst_token_sink_writer_render (GstBaseSink * sink, GstBuffer * buf)
     return GST_FLOW_ERROR;
   std::string lines ((const char *) map.data, map.size);
   gst_buffer_unmap (buf, &map);
+  if (is_hdf5 (self))
+    return render_hdf5 (self, lines);
 
   g_mutex_lock (&self->file_lock);
   int err = write_header_once (self);
@@ -1001,21 +1078,43 @@ gst_token_sink_writer_render (GstBaseSink * sink, GstBuffer * buf)
   return GST_FLOW_OK;
 }
 
+/* EOS completes the file: synced (jsonl) or written and renamed (hdf5).
+ * On failure the EOS is dropped, so the application sees only the error. */
+static bool
+finish_output (GstTokenSinkWriter * self)
+{
+  if (is_hdf5 (self)) {
+    if (!self->hdf5->is_open ())
+      return true;              /* an earlier error was posted and removed it */
+    if (!self->recorded) {      /* nothing started: no file, as with jsonl */
+      self->hdf5->abort ();
+      return true;
+    }
+    neuro::Hdf5Status s = self->hdf5->finish ();
+    if (!s.ok)
+      post_hdf5_error (self, s);
+    return s.ok;
+  }
+  g_mutex_lock (&self->file_lock);
+  int err = 0;
+  if (self->file->is_open ()) {
+    err = write_header_once (self);
+    if (!err)
+      err = self->file->sync ();
+  }
+  g_mutex_unlock (&self->file_lock);
+  if (err)
+    post_write_error (self, err);
+  return err == 0;
+}
+
 static gboolean
 gst_token_sink_writer_event (GstBaseSink * sink, GstEvent * event)
 {
   GstTokenSinkWriter *self = GST_TOKEN_SINK_WRITER (sink);
-  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
-    g_mutex_lock (&self->file_lock);
-    int err = 0;
-    if (self->file->is_open ()) {
-      err = write_header_once (self);
-      if (!err)
-        err = self->file->sync ();
-    }
-    g_mutex_unlock (&self->file_lock);
-    if (err)
-      post_write_error (self, err);
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && !finish_output (self)) {
+    gst_event_unref (event);
+    return FALSE;
   }
   return GST_BASE_SINK_CLASS (gst_token_sink_writer_parent_class)->event (sink, event);
 }
@@ -1025,6 +1124,7 @@ gst_token_sink_writer_finalize (GObject * object)
 {
   GstTokenSinkWriter *self = GST_TOKEN_SINK_WRITER (object);
   delete self->file;
+  delete self->hdf5;
   delete self->settings;
   g_mutex_clear (&self->file_lock);
   G_OBJECT_CLASS (gst_token_sink_writer_parent_class)->finalize (object);
@@ -1039,7 +1139,7 @@ gst_token_sink_writer_class_init (GstTokenSinkWriterClass * klass)
   G_OBJECT_CLASS (klass)->finalize = gst_token_sink_writer_finalize;
   gst_element_class_add_static_pad_template (element_class, &lines_sink_template);
   gst_element_class_set_static_metadata (element_class, "tokensink file writer",
-      "Sink/File", "Writes whole JSON lines durably (inside tokensink)",
+      "Sink/File", "Writes whole JSON lines durably, or HDF5 at EOS (inside tokensink)",
       "neurotokens developers");
   sink_class->start = gst_token_sink_writer_start;
   sink_class->stop = gst_token_sink_writer_stop;
@@ -1051,6 +1151,7 @@ static void
 gst_token_sink_writer_init (GstTokenSinkWriter * self)
 {
   self->file = new neuro::LineFile ();
+  self->hdf5 = new neuro::Hdf5LineRecorder ();
   self->settings = new SinkSettings ();
   g_mutex_init (&self->file_lock);
   self->idle_sync = NULL;
@@ -1108,7 +1209,9 @@ gst_token_sink_set_property (GObject * object, guint prop_id, const GValue * val
       GST_OBJECT_UNLOCK (self);
       break;
     case PROP_FORMAT:
+      GST_OBJECT_LOCK (self);
       self->format = (GstTokenSinkFormat) g_value_get_enum (value);
+      GST_OBJECT_UNLOCK (self);
       break;
     case PROP_OVERWRITE:
       GST_OBJECT_LOCK (self);
@@ -1182,7 +1285,8 @@ gst_token_sink_class_init (GstTokenSinkClass * klass)
       g_param_spec_string ("location", "Location",
           "Path of the recording file to create", DEFAULT_LOCATION, rw_ready));
   g_object_class_install_property (gobject_class, PROP_FORMAT,
-      g_param_spec_enum ("format", "Format", "File format of the recording",
+      g_param_spec_enum ("format", "Format", "File format of the recording: jsonl "
+          "(JSON Lines, durable while recording) or hdf5 (datasets, written at EOS)",
           gst_token_sink_format_get_type (), DEFAULT_FORMAT, rw_ready));
   g_object_class_install_property (gobject_class, PROP_OVERWRITE,
       g_param_spec_boolean ("overwrite", "Overwrite",
@@ -1203,7 +1307,7 @@ gst_token_sink_class_init (GstTokenSinkClass * klass)
   gst_element_class_add_pad_template (element_class, tokens_sink_template (GST_TYPE_GHOST_PAD));
   gst_element_class_set_static_metadata (element_class, "Token recorder", "Sink/File",
       "Records token streams of several modalities, with classifications and "
-      "annotations, to one JSON Lines file in running-time order",
+      "annotations, to one JSON Lines file in running-time order or to HDF5 datasets",
       "neurotokens developers");
   element_class->request_new_pad = gst_token_sink_request_new_pad;
   element_class->release_pad = gst_token_sink_release_pad;

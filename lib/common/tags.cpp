@@ -15,6 +15,9 @@ neuro_tags_register (void)
     gst_tag_register_static (NEURO_TAG_CHANNEL_UNITS, GST_TAG_FLAG_META, G_TYPE_STRING,
         "channel units", "comma-separated physical unit of each channel (e.g. uV)",
         gst_tag_merge_use_first);
+    gst_tag_register_static (NEURO_TAG_SOURCE, GST_TAG_FLAG_META, G_TYPE_STRING,
+        "source file", "path of the recording the signal was read from",
+        gst_tag_merge_use_first);
     g_once_init_leave (&once, 1);
   }
 }

@@ -16,6 +16,8 @@
 #define NEURO_TAG_CHANNEL_NAMES "neuro-channel-names"
 /* Physical unit of each channel, comma separated, e.g. "uV,uV" (string). */
 #define NEURO_TAG_CHANNEL_UNITS "neuro-channel-units"
+/* The file the signal was read from, as the source element was given it (string). */
+#define NEURO_TAG_SOURCE "neuro-source"
 
 G_BEGIN_DECLS
 /* Registers the custom tags; idempotent, call from plugin_init and tools. */

@@ -124,8 +124,10 @@ TokensInfo::from_caps (const GstStructure *s, TokensInfo &out)
         "and a positive framerate";
   const char *modality = gst_structure_get_string (s, "modality");
   const char *model = gst_structure_get_string (s, "model");
+  const char *model_sha256 = gst_structure_get_string (s, "model-sha256");
   info.modality = modality ? modality : "";
   info.model = model ? model : "";
+  info.model_sha256 = model_sha256 ? model_sha256 : "";
   out = info;
   return "";
 }
@@ -143,6 +145,8 @@ TokensInfo::to_structure () const
     gst_structure_set (s, "modality", G_TYPE_STRING, modality.c_str (), NULL);
   if (!model.empty ())
     gst_structure_set (s, "model", G_TYPE_STRING, model.c_str (), NULL);
+  if (!model_sha256.empty ())
+    gst_structure_set (s, "model-sha256", G_TYPE_STRING, model_sha256.c_str (), NULL);
   return s;
 }
 

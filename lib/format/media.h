@@ -58,6 +58,7 @@ struct TokensInfo {
   int fps_n = 0, fps_d = 1;  /* framerate, token frames/s */
   std::string modality;      /* "" = not given */
   std::string model;         /* "" = not given */
+  std::string model_sha256;  /* SHA-256 of the model file, hex; "" = not given */
 
   /* Reads fixed caps into `out`. Empty when they are tokens with channels,
    * vocabulary and codebooks of at least 1 and a positive framerate, else the

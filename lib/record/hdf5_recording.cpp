@@ -540,6 +540,8 @@ write_stream_attributes (const Hdf5Recording::Stream &st)
       attr_string (g, "model", i.model) && attr_string (g, "model-sha256", i.model_sha256);
   if (ok && !i.channel_units.empty ())
     ok = attr_strings (g, "units", i.channel_units);
+  if (ok && !i.source.empty ())
+    ok = attr_string (g, "source", i.source) && attr_string (g, "source-sha256", i.source_sha256);
   return ok;
 }
 

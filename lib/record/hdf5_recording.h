@@ -5,7 +5,7 @@
  * process, a full disk or any failed write never leaves a file under the
  * final name (abort() or the destructor remove the .part). Frames are
  * compressed chunk by chunk as they come, so memory holds the compressed
- * file (about 1 MB per hour of 64-channel EEG at 2 token frames/s) plus one
+ * file (about 0.5 MB per hour of 64-channel EEG at 2 token frames/s) plus one
  * chunk per stream.
  *
  * No GStreamer here: the batch tool, tests and other programs use it as is. */
@@ -52,6 +52,8 @@ struct Hdf5StreamInfo {
   int fps_n = 0, fps_d = 1;
   std::string model;
   std::string model_sha256;       /* "" when unknown */
+  std::string source;             /* file the stream was read from; "" when unknown */
+  std::string source_sha256;
 };
 
 class Hdf5Recording {

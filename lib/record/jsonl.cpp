@@ -70,6 +70,10 @@ stream_line (const StreamDescription &s)
   j["vocabulary"] = s.vocabulary;
   j["codebooks"] = s.codebooks;
   j["model"] = s.model;
+  if (!s.model_sha256.empty ())
+    j["model-sha256"] = s.model_sha256;
+  if (!s.source.empty ())
+    j["source"] = s.source;
   return finish (j);
 }
 

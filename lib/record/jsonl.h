@@ -26,6 +26,8 @@ struct StreamDescription {
   int codebooks = 1;
   int fps_n = 0, fps_d = 1;
   std::string model;
+  std::string model_sha256;             /* caps model-sha256; empty when unknown */
+  std::string source;                   /* neuro-source tag; empty when unknown */
 };
 
 struct HeaderDescription {

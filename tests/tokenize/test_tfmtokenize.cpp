@@ -356,9 +356,17 @@ GST_START_TEST (test_caps_from_model)
   gst_harness_set_src_caps (h, spectrogram_caps (3));
   GstCaps *out = gst_pad_get_current_caps (h->sinkpad);
   fail_unless (out != NULL);
+  /* model-sha256 names the exact weights: the SHA-256 of the model file */
+  gchar *weights = NULL;
+  gsize size = 0;
+  fail_unless (g_file_get_contents (model_10s ().c_str (), &weights, &size, NULL));
+  gchar *sha256 = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) weights, size);
   GstCaps *expected = gst_caps_from_string ("application/x-tokens, modality=(string)eeg, channels=(int)3, "
       "vocabulary=(int)8192, codebooks=(int)1, framerate=(fraction)2/1, model=(string)test-random-2x2x8-2000");
+  gst_caps_set_simple (expected, "model-sha256", G_TYPE_STRING, sha256, NULL);
   fail_unless (gst_caps_is_equal (out, expected), "%" GST_PTR_FORMAT, out);
+  g_free (sha256);
+  g_free (weights);
   gst_caps_unref (expected);
   gst_caps_unref (out);
   teardown (h, bus);
