@@ -999,6 +999,9 @@ remove_if_nothing_recorded (GstTokenSinkWriter * self)
   if (!self->created || self->recorded)
     return;
   const char *path = self->settings->location.c_str ();
+  GStatBuf st;
+  if (g_stat (path, &st) != 0 || !S_ISREG (st.st_mode))
+    return;                     /* a device (location=/dev/full) is not ours to remove */
   if (g_unlink (path) == 0)
     GST_INFO_OBJECT (self, "removed \"%s\": the run stopped before any data was recorded", path);
   else

@@ -12,6 +12,7 @@
 #include <tuple>
 #include <vector>
 
+#include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 
@@ -506,6 +507,9 @@ GST_START_TEST (test_disk_full_n)
   fail_unless (err.find ("/dev/full") != std::string::npos, "%s", err.c_str ());
   gst_harness_teardown (h);
   release_sink (sink, bus);
+  /* nothing was recorded, yet the device is not "the empty recording" to remove */
+  GStatBuf st;
+  fail_unless (g_stat ("/dev/full", &st) == 0 && S_ISCHR (st.st_mode), "/dev/full was removed");
 }
 GST_END_TEST;
 
