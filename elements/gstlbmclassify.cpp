@@ -54,6 +54,7 @@
 #include "classification_meta.h"
 #include "events.h"
 #include "media.h"
+#include "model_slot.h"
 #include "tags.h"
 #include "tfm_models.h"
 
@@ -88,19 +89,20 @@ struct TokenFrame
 struct State
 {
   /* properties, guarded by the object lock */
-  std::string model_path;
+  std::string model_property;            /* "" = the shipped model */
   std::string labels_property;
   guint window_property = DEFAULT_WINDOW;
   guint stride_property = DEFAULT_STRIDE;
   gint threads = DEFAULT_THREADS;
 
+  /* loaded at NULL->READY, reloaded at READY->PAUSED (model_slot.h) */
+  neuro::ModelSlot<neuro::Classifier> slot;
+  neuro::ModelThreads threads_applied;
+
   /* fixed by start () */
-  std::unique_ptr<neuro::Classifier> classifier;
   std::vector<std::string> labels;
   int window = 0;
   int stride = 0;
-  gint applied_threads = 0;
-  GThread *threads_thread = nullptr;  /* thread the LibTorch thread count was set on */
 
   /* fixed by caps and tags */
   neuro::TokensInfo stream;
@@ -127,9 +129,9 @@ G_DEFINE_TYPE (GstLbmClassify, gst_lbm_classify, GST_TYPE_BASE_TRANSFORM);
 GST_ELEMENT_REGISTER_DEFINE (lbmclassify, "lbmclassify", GST_RANK_NONE, GST_TYPE_LBM_CLASSIFY);
 
 static std::string
-default_model_path ()
+model_path (const std::string & property)
 {
-  return neuro::default_model_dir () + "/" DEFAULT_MODEL_FILE;
+  return neuro::model_file (property.c_str (), DEFAULT_MODEL_FILE);
 }
 
 static std::vector<std::string>
@@ -164,28 +166,21 @@ reset_history (State * st)
 
 /* ---- model ---- */
 
+/* Loads the file `model` names unless it is the one loaded. */
 static bool
-load_classifier (GstLbmClassify * self, const std::string & path)
+refresh_classifier (GstLbmClassify * self)
 {
   State *st = self->state;
-  if (!g_file_test (path.c_str (), G_FILE_TEST_IS_REGULAR)) {
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-        ("Classifier model file \"%s\" does not exist.", path.c_str ()),
-        ("Set the model property to a TFM-Encoder classifier (.safetensors), e.g. "
-            "the authors' TUEV model converted with tools of this project."));
+  GST_OBJECT_LOCK (self);
+  const std::string path = model_path (st->model_property);
+  GST_OBJECT_UNLOCK (self);
+  if (!st->slot.refresh (GST_ELEMENT (self), path, "Set the model property to a TFM-Encoder classifier "
+          "(.safetensors), e.g. the authors' TUEV model converted with models/convert_checkpoint.py."))
     return false;
-  }
-  try {
-    st->classifier = neuro::Classifier::load (path);
-  } catch (const std::exception & e) {
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-        ("Cannot load classifier model \"%s\": %s", path.c_str (), e.what ()), (NULL));
-    return false;
-  }
-  GST_INFO_OBJECT (self, "loaded %s: %d outputs, %d channel embeddings, %d positions, "
-      "vocabulary %d", path.c_str (), st->classifier->num_classes (),
-      st->classifier->max_channels (), st->classifier->max_frames (),
-      st->classifier->info ().vocabulary);
+  GST_INFO_OBJECT (self, "model %s: %d outputs, %d channel embeddings, %d positions, "
+      "vocabulary %d", path.c_str (), st->slot.model->num_classes (),
+      st->slot.model->max_channels (), st->slot.model->max_frames (),
+      st->slot.model->info ().vocabulary);
   return true;
 }
 
@@ -209,12 +204,12 @@ resolve_labels (GstLbmClassify * self, const std::string & path,
     const std::string & labels_property)
 {
   State *st = self->state;
-  const int outputs = st->classifier->num_classes ();
+  const int outputs = st->slot.model->num_classes ();
   const size_t n = outputs == 1 ? 2 : (size_t) outputs;
   std::vector<std::string> labels = parse_list (labels_property);
   const bool from_property = !labels.empty ();
   if (!from_property)
-    labels = st->classifier->info ().labels;
+    labels = st->slot.model->info ().labels;
   if (labels.size () != n || !labels_are_usable (labels)) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
         ("%s (\"%s\") must name %zu distinct classes for model \"%s\".",
@@ -248,12 +243,12 @@ resolve_window (GstLbmClassify * self, const std::string & path, guint window,
     guint stride)
 {
   State *st = self->state;
-  st->window = window ? (int) window : model_window_frames (st->classifier->info ());
+  st->window = window ? (int) window : model_window_frames (st->slot.model->info ());
   st->stride = stride ? (int) stride : st->window;
-  if (st->window < 1 || st->window > st->classifier->max_frames ()) {
+  if (st->window < 1 || st->window > st->slot.model->max_frames ()) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
         ("window=%d frames is outside what model \"%s\" supports (1 to %d frames).",
-            st->window, path.c_str (), st->classifier->max_frames ()), (NULL));
+            st->window, path.c_str (), st->slot.model->max_frames ()), (NULL));
     return false;
   }
   return true;
@@ -263,11 +258,11 @@ static bool
 check_model_channels (GstLbmClassify * self, const std::string & path)
 {
   State *st = self->state;
-  const size_t expected = st->classifier->info ().channels.size ();
-  if (expected > (size_t) st->classifier->max_channels ()) {
+  const size_t expected = st->slot.model->info ().channels.size ();
+  if (expected > (size_t) st->slot.model->max_channels ()) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
         ("Model \"%s\" lists %zu channels in its metadata but has only %d channel "
-            "embeddings.", path.c_str (), expected, st->classifier->max_channels ()),
+            "embeddings.", path.c_str (), expected, st->slot.model->max_channels ()),
         (NULL));
     return false;
   }
@@ -280,19 +275,15 @@ gst_lbm_classify_start (GstBaseTransform * trans)
   GstLbmClassify *self = GST_LBM_CLASSIFY (trans);
   State *st = self->state;
   GST_OBJECT_LOCK (self);
-  const std::string path = st->model_path;
   const std::string labels = st->labels_property;
   const guint window = st->window_property;
   const guint stride = st->stride_property;
-  st->applied_threads = st->threads;
   GST_OBJECT_UNLOCK (self);
 
-  if (!load_classifier (self, path) || !resolve_labels (self, path, labels) ||
-      !resolve_window (self, path, window, stride) || !check_model_channels (self, path)) {
-    st->classifier.reset ();
+  const std::string & path = st->slot.path;
+  if (!resolve_labels (self, path, labels) || !resolve_window (self, path, window, stride) ||
+      !check_model_channels (self, path))
     return FALSE;
-  }
-  st->threads_thread = nullptr;
   st->channel_names.clear ();
   st->channel_map_ready = false;
   reset_history (st);
@@ -304,10 +295,22 @@ gst_lbm_classify_start (GstBaseTransform * trans)
 static gboolean
 gst_lbm_classify_stop (GstBaseTransform * trans)
 {
-  State *st = GST_LBM_CLASSIFY (trans)->state;
-  st->classifier.reset ();
-  reset_history (st);
+  reset_history (GST_LBM_CLASSIFY (trans)->state);
   return TRUE;
+}
+
+static GstStateChangeReturn
+gst_lbm_classify_change_state (GstElement * element, GstStateChange transition)
+{
+  GstLbmClassify *self = GST_LBM_CLASSIFY (element);
+  if ((transition == GST_STATE_CHANGE_NULL_TO_READY || transition == GST_STATE_CHANGE_READY_TO_PAUSED) &&
+      !refresh_classifier (self))
+    return GST_STATE_CHANGE_FAILURE;
+  GstStateChangeReturn ret = GST_ELEMENT_CLASS (gst_lbm_classify_parent_class)->change_state (element,
+      transition);
+  if (transition == GST_STATE_CHANGE_READY_TO_NULL)
+    self->state->slot.drop ();
+  return ret;
 }
 
 /* ---- caps and channel mapping ---- */
@@ -316,7 +319,7 @@ static bool
 check_stream_matches_model (GstLbmClassify * self)
 {
   State *st = self->state;
-  const neuro::ModelInfo & info = st->classifier->info ();
+  const neuro::ModelInfo & info = st->slot.model->info ();
   if (st->stream.codebooks != 1) {
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
         ("lbmclassify classifies single-codebook tokens, but the stream has "
@@ -337,12 +340,12 @@ check_stream_matches_model (GstLbmClassify * self)
             "tokens.", info.path.c_str (), info.modality.c_str (), modality.c_str ()), (NULL));
     return false;
   }
-  if (info.channels.empty () && st->stream.channels > st->classifier->max_channels ()) {
+  if (info.channels.empty () && st->stream.channels > st->slot.model->max_channels ()) {
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
         ("The stream has %d channels, but classifier \"%s\" takes at most %d "
             "(mapped by position). Select channels upstream, e.g. eegsrc channels= "
             "or montage=.", st->stream.channels, info.path.c_str (),
-            st->classifier->max_channels ()), (NULL));
+            st->slot.model->max_channels ()), (NULL));
     return false;
   }
   return true;
@@ -380,14 +383,14 @@ static bool
 build_channel_map (GstLbmClassify * self)
 {
   State *st = self->state;
-  const neuro::ModelInfo & info = st->classifier->info ();
+  const neuro::ModelInfo & info = st->slot.model->info ();
   st->channel_map.clear ();
   if (info.channels.empty ()) {
-    if (st->stream.channels != st->classifier->max_channels ())
+    if (st->stream.channels != st->slot.model->max_channels ())
       GST_ELEMENT_WARNING (self, STREAM, FORMAT,
           ("Classifier \"%s\" names no channels and has %d channel embeddings; the "
               "stream's %d channels are taken by position.", info.path.c_str (),
-              st->classifier->max_channels (), st->stream.channels), (NULL));
+              st->slot.model->max_channels (), st->stream.channels), (NULL));
     for (int c = 0; c < st->stream.channels; c++)
       st->channel_map.push_back (c);
     return true;
@@ -481,11 +484,11 @@ classify_window (GstLbmClassify * self, GstBuffer * buffer)
   std::vector<float> logits;
   neuro::Classification c;
   try {
-    logits = st->classifier->logits (st->window_tokens.data (), channels, frames);
-    c.probabilities = st->classifier->probabilities (logits);
+    logits = st->slot.model->logits (st->window_tokens.data (), channels, frames);
+    c.probabilities = st->slot.model->probabilities (logits);
   } catch (const std::exception & e) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED,
-        ("Classifier \"%s\" failed: %s", st->classifier->info ().path.c_str (),
+        ("Classifier \"%s\" failed: %s", st->slot.model->info ().path.c_str (),
             e.what ()), (NULL));
     return false;
   }
@@ -569,13 +572,12 @@ buffer_start_time (GstLbmClassify * self, GstBuffer * buffer)
 }
 
 static void
-apply_thread_count (State * st)
+apply_threads (GstLbmClassify * self)
 {
-  GThread *current = g_thread_self ();
-  if (st->threads_thread == current)
-    return;
-  neuro::set_model_threads (st->applied_threads);
-  st->threads_thread = current;
+  GST_OBJECT_LOCK (self);
+  const gint threads = self->state->threads;
+  GST_OBJECT_UNLOCK (self);
+  self->state->threads_applied.apply (threads);
 }
 
 static GstFlowReturn
@@ -589,7 +591,7 @@ gst_lbm_classify_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
     st->channel_map_ready = true;
     reset_history (st);
   }
-  apply_thread_count (st);
+  apply_threads (self);
 
   GstMapInfo map;
   if (!gst_buffer_map (buffer, &map, GST_MAP_READ)) {
@@ -629,11 +631,13 @@ gst_lbm_classify_set_property (GObject * object, guint prop_id,
 {
   GstLbmClassify *self = GST_LBM_CLASSIFY (object);
   State *st = self->state;
+  if (prop_id == PROP_MODEL && !neuro::model_property_settable (GST_ELEMENT (self), pspec))
+    return;
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_MODEL:{
       const gchar *path = g_value_get_string (value);
-      st->model_path = path && *path ? path : default_model_path ();
+      st->model_property = path ? path : "";
       break;
     }
     case PROP_LABELS:{
@@ -666,7 +670,7 @@ gst_lbm_classify_get_property (GObject * object, guint prop_id, GValue * value,
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_MODEL:
-      g_value_set_string (value, st->model_path.c_str ());
+      g_value_set_string (value, model_path (st->model_property).c_str ());
       break;
     case PROP_LABELS:
       g_value_set_string (value,
@@ -702,9 +706,10 @@ install_properties (GObjectClass * gobject_class)
       G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
   g_object_class_install_property (gobject_class, PROP_MODEL,
       g_param_spec_string ("model", "Model",
-          "Path of the TFM-Encoder classifier (.safetensors); empty = the shipped "
-          "eyes-open/closed EEG model in the model directory", default_model_path ().c_str (),
-          flags));
+          "Path of the TFM-Encoder classifier (.safetensors); NULL or empty = the shipped "
+          "eyes-open/closed EEG model in the model directory (what reading the property gives). "
+          "Loaded at NULL->READY; a change in READY is loaded at READY->PAUSED",
+          model_path ("").c_str (), flags));
   g_object_class_install_property (gobject_class, PROP_LABELS,
       g_param_spec_string ("labels", "Labels",
           "Comma list of class names in output order, overriding the model's labels "
@@ -720,8 +725,9 @@ install_properties (GObjectClass * gobject_class)
           "windows)", 0, G_MAXINT, DEFAULT_STRIDE, flags));
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_int ("threads", "Threads",
-          "LibTorch intra-op threads of the streaming thread (0 = LibTorch's default, "
-          "one per core)", 0, 256, DEFAULT_THREADS, flags));
+          "LibTorch intra-op threads (count) of the streaming thread; 0 = one per CPU core. "
+          "Changeable while playing", 0, 1024, DEFAULT_THREADS,
+          (GParamFlags) (flags | GST_PARAM_MUTABLE_PLAYING)));
 }
 
 static void
@@ -750,6 +756,7 @@ gst_lbm_classify_class_init (GstLbmClassifyClass * klass)
       "(guint64, ns), class (gint), label, labels (strings), probabilities "
       "(GstValueArray of gdouble, in label order) and p-<label> (gdouble, 0..1)", "neurotokens developers");
 
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_lbm_classify_change_state);
   trans_class->start = GST_DEBUG_FUNCPTR (gst_lbm_classify_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_lbm_classify_stop);
   trans_class->set_caps = GST_DEBUG_FUNCPTR (gst_lbm_classify_set_caps);
@@ -764,7 +771,6 @@ static void
 gst_lbm_classify_init (GstLbmClassify * self)
 {
   self->state = new State ();
-  self->state->model_path = default_model_path ();
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
   /* not passthrough: decisions add metas, which needs a writable buffer */
   gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), FALSE);

@@ -55,6 +55,7 @@
 
 #include "file_hash.h"
 #include "media.h"
+#include "model_slot.h"
 #include "tags.h"
 #include "tfm_models.h"
 #include "tokenizer_window.h"
@@ -80,8 +81,7 @@ enum
  * between caps and the next reset (cutter, timing). */
 struct TokenizeState
 {
-  std::unique_ptr<neuro::Tokenizer> tokenizer;
-  std::string model_path;
+  neuro::ModelSlot<neuro::Tokenizer> slot;
   std::string model_id;
   std::string model_sha256;     /* of the model file, for the caps: recordings name it */
 
@@ -95,9 +95,7 @@ struct TokenizeState
   bool discont = true;
   std::deque<neuro::TokenizerWindow> ready;
 
-  /* Thread count applied, per streaming thread (LibTorch's is per thread). */
-  GThread *threads_thread = nullptr;
-  gint threads_applied = -1;
+  neuro::ModelThreads threads;
 
   bool tags_seen = false;
   bool negotiation_error_posted = false;
@@ -165,13 +163,18 @@ modality_name (GstTfmTokenizeModality modality)
 
 /* ---- model ------------------------------------------------------------- */
 
+static std::string
+shipped_file (GstTfmTokenizeModality modality)
+{
+  return std::string ("tfm-tokenizer-") + modality_name (modality) + ".safetensors";
+}
+
 /* The file `model` names, else the shipped model of `modality`. */
 static std::string
 model_path (GstTfmTokenize * self)
 {
   GST_OBJECT_LOCK (self);
-  std::string path = self->model && *self->model ? self->model :
-      neuro::default_model_dir () + "/tfm-tokenizer-" + modality_name (self->modality) + ".safetensors";
+  std::string path = neuro::model_file (self->model, shipped_file (self->modality));
   GST_OBJECT_UNLOCK (self);
   return path;
 }
@@ -188,36 +191,31 @@ id_from_path (const std::string & path)
   return id;
 }
 
+static std::string
+streaming_problem (const neuro::ModelInfo & info)
+{
+  const std::string problem = info.geometry.with_channels (1).check ();
+  return problem.empty ()? "" : "window geometry unusable for streaming: " + problem;
+}
+
+/* Loads the file the properties name unless it is the one loaded. */
 static gboolean
-load_model (GstTfmTokenize * self)
+refresh_model (GstTfmTokenize * self)
 {
   TokenizeState & st = *self->state;
   const std::string path = model_path (self);
-  if (!g_file_test (path.c_str (), G_FILE_TEST_IS_REGULAR)) {
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-        ("Tokenizer model \"%s\" does not exist. Set model=<file.safetensors>, or modality= "
-            "eeg|audio|haptic to use a shipped model from %s.", path.c_str (),
-            neuro::default_model_dir ().c_str ()), (NULL));
+  const std::string hint = "Set model=<file.safetensors>, or modality= eeg|audio|haptic to use a shipped model "
+      "from " + neuro::default_model_dir () + ".";
+  const bool reloaded = !st.slot.model || st.slot.path != path;
+  if (!st.slot.refresh (GST_ELEMENT (self), path, hint, streaming_problem))
     return FALSE;
-  }
-  try {
-    std::unique_ptr<neuro::Tokenizer> tokenizer = neuro::Tokenizer::load (path);
-    const neuro::ModelInfo & info = tokenizer->info ();
-    const std::string problem = info.geometry.with_channels (1).check ();
-    if (!problem.empty ())
-      throw neuro::ModelError (path + ": window geometry unusable for streaming: " + problem);
+  const neuro::ModelInfo & info = st.slot.model->info ();
+  if (reloaded) {
     st.model_id = info.id.empty ()? id_from_path (path) : info.id;
     st.model_sha256 = neuro::file_sha256 (path);
-    st.model_path = path;
-    st.tokenizer = std::move (tokenizer);
-  } catch (const std::exception & e) {
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-        ("Could not load tokenizer model \"%s\": %s", path.c_str (), e.what ()), (NULL));
-    return FALSE;
   }
-  const neuro::ModelInfo & info = st.tokenizer->info ();
   const neuro::WindowGeometry & g = info.geometry;
-  GST_INFO_OBJECT (self, "loaded %s (%s, %s, %d Hz, n-fft %d, hop %d, bins %d, window %d samples, "
+  GST_INFO_OBJECT (self, "model %s (%s, %s, %d Hz, n-fft %d, hop %d, bins %d, window %d samples, "
       "vocabulary %d)", path.c_str (), st.model_id.c_str (), info.modality.c_str (), g.rate,
       g.n_fft, g.hop, g.bins, g.window_samples, info.vocabulary);
   return TRUE;
@@ -230,7 +228,7 @@ load_model (GstTfmTokenize * self)
 static neuro::SpectrogramInfo
 model_spectrogram (const TokenizeState & st)
 {
-  const neuro::ModelInfo & info = st.tokenizer->info ();
+  const neuro::ModelInfo & info = st.slot.model->info ();
   auto meta = [&info] (const char *key, const char *fallback) {
     auto it = info.metadata.find (key);
     return it != info.metadata.end ()? it->second : std::string (fallback);
@@ -249,7 +247,7 @@ model_spectrogram (const TokenizeState & st)
 static neuro::TokensInfo
 model_tokens (const TokenizeState & st)
 {
-  const neuro::ModelInfo & info = st.tokenizer->info ();
+  const neuro::ModelInfo & info = st.slot.model->info ();
   neuro::TokensInfo t;
   t.modality = info.modality;
   t.vocabulary = info.vocabulary;
@@ -280,7 +278,7 @@ gst_tfm_tokenize_transform_caps (GstBaseTransform * trans, GstPadDirection direc
   GstTfmTokenize *self = GST_TFM_TOKENIZE (trans);
   const TokenizeState & st = *self->state;
   GstCaps *res;
-  if (!st.tokenizer) {
+  if (!st.slot.model) {
     res = gst_pad_get_pad_template_caps (direction == GST_PAD_SINK ? trans->srcpad : trans->sinkpad);
   } else {
     res = gst_caps_new_empty ();
@@ -308,7 +306,7 @@ static std::string
 caps_mismatch (const TokenizeState & st, const GstStructure * s)
 {
   const neuro::SpectrogramInfo want = model_spectrogram (st);
-  const std::string model = "model \"" + st.model_path + "\"";
+  const std::string model = "model \"" + st.slot.path + "\"";
   neuro::SpectrogramInfo have;
   if (!gst_structure_has_name (s, neuro::kSpectrogramMediaType))
     return std::string ("expected ") + neuro::kSpectrogramMediaType + ", got " + gst_structure_get_name (s) +
@@ -347,7 +345,7 @@ gst_tfm_tokenize_accept_caps (GstBaseTransform * trans, GstPadDirection directio
 {
   GstTfmTokenize *self = GST_TFM_TOKENIZE (trans);
   TokenizeState & st = *self->state;
-  if (direction != GST_PAD_SINK || !st.tokenizer || gst_caps_get_size (caps) != 1)
+  if (direction != GST_PAD_SINK || !st.slot.model || gst_caps_get_size (caps) != 1)
     return GST_BASE_TRANSFORM_CLASS (gst_tfm_tokenize_parent_class)->accept_caps (trans, direction, caps);
 
   const std::string problem = caps_mismatch (st, gst_caps_get_structure (caps, 0));
@@ -389,13 +387,13 @@ gst_tfm_tokenize_set_caps (GstBaseTransform * trans, GstCaps * incaps, GstCaps *
   GstTfmTokenize *self = GST_TFM_TOKENIZE (trans);
   TokenizeState & st = *self->state;
   const GstStructure *s = gst_caps_get_structure (incaps, 0);
-  if (!st.tokenizer || !caps_mismatch (st, s).empty ())
+  if (!st.slot.model || !caps_mismatch (st, s).empty ())
     return FALSE;
   gst_structure_get_int (s, "rate", &st.rate);
   gst_structure_get_int (s, "channels", &st.channels);
   const neuro::WindowNormalize normalize = normalize_setting (self) == GST_TFM_TOKENIZE_NORMALIZE_Q95 ?
       neuro::WindowNormalize::Q95 : neuro::WindowNormalize::None;
-  st.cutter = std::make_unique<neuro::WindowCutter> (st.tokenizer->info ().geometry.with_channels (st.channels),
+  st.cutter = std::make_unique<neuro::WindowCutter> (st.slot.model->info ().geometry.with_channels (st.channels),
       normalize);
   reset_stream (st);
   GST_INFO_OBJECT (self, "%d channels, %d frames per window, %d frames per stride; out %" GST_PTR_FORMAT,
@@ -481,21 +479,13 @@ gst_tfm_tokenize_submit_input_buffer (GstBaseTransform * trans, gboolean is_disc
   return GST_FLOW_OK;
 }
 
-/* LibTorch's thread count is per thread: apply it in the streaming thread,
- * again whenever the property or the thread changes. A new thread starts
- * with LibTorch's count at 1, so 0 asks for one per core explicitly. */
 static void
 apply_threads (GstTfmTokenize * self)
 {
-  TokenizeState & st = *self->state;
   GST_OBJECT_LOCK (self);
   const gint threads = self->threads;
   GST_OBJECT_UNLOCK (self);
-  if (threads == st.threads_applied && g_thread_self () == st.threads_thread)
-    return;
-  neuro::set_model_threads (threads > 0 ? threads : (int) g_get_num_processors ());
-  st.threads_applied = threads;
-  st.threads_thread = g_thread_self ();
+  self->state->threads.apply (threads);
 }
 
 /* A slower forward pass than any before raises the reported latency. */
@@ -523,7 +513,7 @@ tags_with_modality (GstTfmTokenize * self, GstTagList * tags)
   }
   tags = gst_tag_list_copy (tags);
   gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, NEURO_TAG_MODALITY,
-      self->state->tokenizer->info ().modality.c_str (), NULL);
+      self->state->slot.model->info ().modality.c_str (), NULL);
   gst_tag_list_set_scope (tags, GST_TAG_SCOPE_STREAM);
   return gst_event_new_tag (tags);
 }
@@ -586,10 +576,10 @@ gst_tfm_tokenize_generate_output (GstBaseTransform * trans, GstBuffer ** outbuf)
   apply_threads (self);
   const auto began = std::chrono::steady_clock::now ();
   try {
-    st.tokenizer->tokenize (w.stft.data (), w.raw.data (), st.channels, tokens.data ());
+    st.slot.model->tokenize (w.stft.data (), w.raw.data (), st.channels, tokens.data ());
   } catch (const std::exception & e) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Tokenizer failed on window %" G_GUINT64_FORMAT ": %s",
-            w.index, e.what ()), ("model %s", st.model_path.c_str ()));
+            w.index, e.what ()), ("model %s", st.slot.path.c_str ()));
     return GST_FLOW_ERROR;
   }
   const auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds> (
@@ -623,7 +613,7 @@ gst_tfm_tokenize_sink_event (GstBaseTransform * trans, GstEvent * event)
     case GST_EVENT_TAG:{
       GstTagList *tags;
       gst_event_parse_tag (event, &tags);
-      if (gst_tag_list_get_scope (tags) == GST_TAG_SCOPE_STREAM && st.tokenizer) {
+      if (gst_tag_list_get_scope (tags) == GST_TAG_SCOPE_STREAM && st.slot.model) {
         st.tags_seen = true;
         GstEvent *with_modality = tags_with_modality (self, tags);
         if (with_modality) {
@@ -672,9 +662,9 @@ gst_tfm_tokenize_change_state (GstElement * element, GstStateChange transition)
 {
   GstTfmTokenize *self = GST_TFM_TOKENIZE (element);
   TokenizeState & st = *self->state;
-  if (transition == GST_STATE_CHANGE_NULL_TO_READY) {
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY || transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
     st.negotiation_error_posted = false;
-    if (!load_model (self))
+    if (!refresh_model (self))
       return GST_STATE_CHANGE_FAILURE;
   }
   GstStateChangeReturn ret = GST_ELEMENT_CLASS (gst_tfm_tokenize_parent_class)->change_state (element,
@@ -685,7 +675,7 @@ gst_tfm_tokenize_change_state (GstElement * element, GstStateChange transition)
     st.negotiation_error_posted = false;
     reset_stream (st);
   } else if (transition == GST_STATE_CHANGE_READY_TO_NULL) {
-    st.tokenizer.reset ();
+    st.slot.drop ();
     st.processing = 0;
   }
   return ret;
@@ -693,23 +683,13 @@ gst_tfm_tokenize_change_state (GstElement * element, GstStateChange transition)
 
 /* ---- properties -------------------------------------------------------- */
 
-static bool
-model_settable (GstTfmTokenize * self, const GParamSpec * pspec)
-{
-  if (GST_STATE (self) == GST_STATE_NULL && GST_STATE_PENDING (self) == GST_STATE_VOID_PENDING)
-    return true;
-  g_warning ("tfmtokenize: %s can only be changed in the NULL state (the model is loaded at NULL->READY)",
-      pspec->name);
-  return false;
-}
-
 static void
 gst_tfm_tokenize_set_property (GObject * object, guint prop_id, const GValue * value, GParamSpec * pspec)
 {
   GstTfmTokenize *self = GST_TFM_TOKENIZE (object);
   switch (prop_id) {
     case PROP_MODEL:
-      if (!model_settable (self, pspec))
+      if (!neuro::model_property_settable (GST_ELEMENT (self), pspec))
         break;
       GST_OBJECT_LOCK (self);
       g_free (self->model);
@@ -717,7 +697,7 @@ gst_tfm_tokenize_set_property (GObject * object, guint prop_id, const GValue * v
       GST_OBJECT_UNLOCK (self);
       break;
     case PROP_MODALITY:
-      if (!model_settable (self, pspec))
+      if (!neuro::model_property_settable (GST_ELEMENT (self), pspec))
         break;
       GST_OBJECT_LOCK (self);
       self->modality = (GstTfmTokenizeModality) g_value_get_enum (value);
@@ -746,7 +726,7 @@ gst_tfm_tokenize_get_property (GObject * object, guint prop_id, GValue * value, 
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_MODEL:
-      g_value_set_string (value, self->model);
+      g_value_set_string (value, neuro::model_file (self->model, shipped_file (self->modality)).c_str ());
       break;
     case PROP_MODALITY:
       g_value_set_enum (value, self->modality);
@@ -787,15 +767,16 @@ gst_tfm_tokenize_class_init (GstTfmTokenizeClass * klass)
   g_object_class_install_property (gobject_class, PROP_MODEL,
       g_param_spec_string ("model", "Model",
           "Path of the tokenizer weights (.safetensors; the file's metadata gives rate, n-fft, hop, bins, "
-          "window length in samples and vocabulary). Unset: the shipped model of 'modality'. "
-          "Changeable in NULL state only", DEFAULT_MODEL,
-          (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)));
+          "window length in samples and vocabulary). NULL or empty: the shipped model of 'modality' (what "
+          "reading the property gives). Loaded at NULL->READY; a change in READY is loaded at READY->PAUSED",
+          neuro::model_file (NULL, shipped_file (DEFAULT_MODALITY)).c_str (),
+          (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
   g_object_class_install_property (gobject_class, PROP_MODALITY,
       g_param_spec_enum ("modality", "Modality",
           "Shipped model to load when 'model' is unset: <model dir>/tfm-tokenizer-<modality>.safetensors "
-          "(model dir: $NEUROTOKENS_MODEL_DIR, else the installed models). Changeable in NULL state only",
-          gst_tfm_tokenize_modality_get_type (), DEFAULT_MODALITY,
-          (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)));
+          "(model dir: $NEUROTOKENS_MODEL_DIR, else the installed models). Changeable in NULL and READY, "
+          "as 'model'", gst_tfm_tokenize_modality_get_type (), DEFAULT_MODALITY,
+          (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
   g_object_class_install_property (gobject_class, PROP_NORMALIZE,
       g_param_spec_enum ("normalize", "Normalize",
           "Per-window, per-channel amplitude normalisation before tokenizing (dimensionless divisor); "

@@ -71,6 +71,7 @@
 #include "jsonl.h"
 #include "linefile.h"
 #include "media.h"
+#include "ordering.h"
 #include "tags.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_token_sink_debug);
@@ -182,47 +183,13 @@ settings_of_parent (GstElement * child)
 /* ------------------------------------------------------------------------ */
 /* Internal aggregator pad: one recorded stream. */
 
-struct PendingRecord
-{
-  GstClockTime key;             /* running time that places the line in the file */
-  std::string line;
-};
-
-struct StreamState
-{
-  neuro::StreamDescription desc;
-  std::string caps_modality, tag_modality;
-  std::vector<std::string> tag_names, tag_units;
-  bool caps_ok = false;
-  bool described = false;       /* the first stream line has been written */
-  std::string first_description; /* the stream line as of the first record */
-
-  std::deque<PendingRecord> pending;    /* sorted by key */
-  /* Running time up to which this stream's content is known: its next record
-   * cannot be placed earlier. GST_CLOCK_TIME_NONE before its first data. */
-  GstClockTime horizon = GST_CLOCK_TIME_NONE;
-  bool eos = false;
-  bool silent = false;          /* had no data at the last live timeout */
-  GstClockTime gap_start = GST_CLOCK_TIME_NONE; /* open silence */
-  guint64 frames = 0;
-
-  void restart ()
-  {
-    pending.clear ();
-    horizon = gap_start = GST_CLOCK_TIME_NONE;
-    eos = silent = described = false;
-    first_description.clear ();
-    frames = 0;
-  }
-};
-
 #define GST_TYPE_TOKEN_SINK_PAD (gst_token_sink_pad_get_type ())
 G_DECLARE_FINAL_TYPE (GstTokenSinkPad, gst_token_sink_pad, GST, TOKEN_SINK_PAD, GstAggregatorPad)
 
 struct _GstTokenSinkPad
 {
   GstAggregatorPad parent;
-  StreamState *st;              /* touched only from the aggregator's thread */
+  neuro::RecordStream *st;      /* touched only from the aggregator's thread */
 };
 
 G_DEFINE_TYPE (GstTokenSinkPad, gst_token_sink_pad, GST_TYPE_AGGREGATOR_PAD);
@@ -243,50 +210,7 @@ gst_token_sink_pad_class_init (GstTokenSinkPadClass * klass)
 static void
 gst_token_sink_pad_init (GstTokenSinkPad * pad)
 {
-  pad->st = new StreamState ();
-}
-
-static void
-insert_record (StreamState & st, GstClockTime key, std::string line)
-{
-  if (st.first_description.empty ())
-    st.first_description = neuro::stream_line (st.desc);
-  auto pos = std::upper_bound (st.pending.begin (), st.pending.end (), key,
-      [](GstClockTime k, const PendingRecord & r) { return k < r.key; });
-  st.pending.insert (pos, PendingRecord { key, std::move (line) });
-}
-
-static GstClockTime
-later (GstClockTime a, GstClockTime b)
-{
-  if (!GST_CLOCK_TIME_IS_VALID (a))
-    return b;
-  if (!GST_CLOCK_TIME_IS_VALID (b))
-    return a;
-  return MAX (a, b);
-}
-
-static GstClockTime event_key (const StreamState & st, GstClockTime rt);
-
-/* Channel names and units come from tags only when they match the caps.
- * The description as of the stream's first record is written just before
- * that record's line; a later change is queued where the stream's data has
- * got to, so the lines before it keep their description. */
-static void
-describe_stream (StreamState & st)
-{
-  neuro::StreamDescription &d = st.desc;
-  d.modality = !st.caps_modality.empty () ? st.caps_modality : st.tag_modality;
-  d.channel_names = st.tag_names;
-  if ((int) d.channel_names.size () != d.channels) {
-    d.channel_names.clear ();
-    for (int c = 0; c < d.channels; c++)
-      d.channel_names.push_back ("ch" + std::to_string (c));
-  }
-  d.channel_units = (int) st.tag_units.size () == d.channels ? st.tag_units :
-      std::vector<std::string> ();
-  if (!st.first_description.empty ())
-    insert_record (st, event_key (st, GST_CLOCK_TIME_NONE), neuro::stream_line (d));
+  pad->st = new neuro::RecordStream ();
 }
 
 /* ------------------------------------------------------------------------ */
@@ -324,6 +248,14 @@ struct PadList
   }
   PadList (const PadList &) = delete;
   PadList &operator= (const PadList &) = delete;
+
+  std::vector<neuro::RecordStream *> streams () const
+  {
+    std::vector<neuro::RecordStream *> out;
+    for (GstTokenSinkPad * p : pads)
+      out.push_back (p->st);
+    return out;
+  }
 };
 
 static GstClockTime
@@ -348,62 +280,13 @@ pad_stream_time_to_running_time (GstTokenSinkPad * pad, GstClockTime stream_time
   return rt;
 }
 
-/* Events carry no later data than the stream's horizon, so a record dated in
- * the past (a classification decided after its window) is placed there. */
-static GstClockTime
-event_key (const StreamState & st, GstClockTime rt)
-{
-  GstClockTime key = later (rt, st.horizon);
-  return GST_CLOCK_TIME_IS_VALID (key) ? key : 0;
-}
-
-static void
-close_silence (StreamState & st, GstClockTime until)
-{
-  if (GST_CLOCK_TIME_IS_VALID (st.gap_start) && GST_CLOCK_TIME_IS_VALID (until)
-      && until > st.gap_start) {
-    insert_record (st, until, neuro::gap_line (st.desc.stream, st.gap_start,
-            until - st.gap_start, "silence"));
-  }
-  st.gap_start = GST_CLOCK_TIME_NONE;
-  st.silent = false;
-}
-
-/* A live stream had no data at @deadline: the others may go on without it. */
-static void
-mark_silent (GstTokenSinkMux * self, StreamState & st, GstClockTime deadline)
-{
-  st.silent = true;
-  if (!GST_CLOCK_TIME_IS_VALID (deadline) ||
-      (GST_CLOCK_TIME_IS_VALID (st.horizon) && deadline <= st.horizon))
-    return;
-  /* A silence is only recorded for a stream that has started. */
-  if (st.caps_ok && GST_CLOCK_TIME_IS_VALID (st.horizon) &&
-      !GST_CLOCK_TIME_IS_VALID (st.gap_start))
-    st.gap_start = st.horizon;
-  st.horizon = deadline;
-  if (GST_CLOCK_TIME_IS_VALID (st.gap_start) &&
-      deadline - st.gap_start >= self->silence_chunk) {
-    insert_record (st, deadline, neuro::gap_line (st.desc.stream, st.gap_start,
-            deadline - st.gap_start, "silence"));
-    st.gap_start = deadline;
-  }
-}
-
 static GstFlowReturn
 take_gap (GstTokenSinkPad * pad, GstBuffer * buf)
 {
-  StreamState &st = *pad->st;
   GstClockTime start = pad_running_time (pad, GST_BUFFER_PTS (buf));
   GstClockTime end = GST_BUFFER_DURATION_IS_VALID (buf) ?
       pad_running_time (pad, GST_BUFFER_PTS (buf) + GST_BUFFER_DURATION (buf)) : start;
-  if (!GST_CLOCK_TIME_IS_VALID (start))
-    return GST_FLOW_OK;
-  close_silence (st, start);
-  if (st.caps_ok)
-    insert_record (st, start, neuro::gap_line (st.desc.stream, start,
-            GST_CLOCK_TIME_IS_VALID (end) ? end - start : 0, "upstream"));
-  st.horizon = later (st.horizon, later (start, end));
+  pad->st->add_gap (start, end);
   return GST_FLOW_OK;
 }
 
@@ -416,9 +299,9 @@ frame_offset (const neuro::StreamDescription & d, guint64 frame)
 static GstFlowReturn
 take_tokens (GstTokenSinkMux * self, GstTokenSinkPad * pad, GstBuffer * buf)
 {
-  StreamState &st = *pad->st;
-  const neuro::StreamDescription &d = st.desc;
-  if (!st.caps_ok) {
+  neuro::RecordStream &st = *pad->st;
+  const neuro::StreamDescription &d = st.description ();
+  if (!st.caps_ok ()) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
         ("%s received data before valid application/x-tokens caps", GST_PAD_NAME (pad)));
     return GST_FLOW_NOT_NEGOTIATED;
@@ -443,24 +326,15 @@ take_tokens (GstTokenSinkMux * self, GstTokenSinkPad * pad, GstBuffer * buf)
   const GstClockTime pts = GST_BUFFER_PTS (buf);
   std::vector<guint32> frame (d.channels * d.codebooks);
   for (guint64 i = 0; i < n_frames; i++) {
-    GstClockTime rt = pad_running_time (pad, pts + frame_offset (d, i));
-    GstClockTime rt_next = pad_running_time (pad, pts + frame_offset (d, i + 1));
-    if (!GST_CLOCK_TIME_IS_VALID (rt))
-      continue;                 /* outside the segment */
-    if (GST_CLOCK_TIME_IS_VALID (st.gap_start))
-      close_silence (st, rt);
     const guint8 *src = map.data + i * frame_bytes;
     for (size_t k = 0; k < frame.size (); k++)
       frame[k] = GST_READ_UINT32_LE (src + 4 * k);
-    GstClockTime duration = GST_CLOCK_TIME_IS_VALID (rt_next) && rt_next > rt ? rt_next - rt : 0;
-    insert_record (st, rt, neuro::tokens_line (d.stream, rt, duration, frame.data (),
-            d.channels, d.codebooks));
-    st.horizon = later (st.horizon, rt + duration);
-    st.frames++;
+    st.add_tokens (pad_running_time (pad, pts + frame_offset (d, i)),
+        pad_running_time (pad, pts + frame_offset (d, i + 1)), frame.data ());
   }
   gst_buffer_unmap (buf, &map);
   if (GST_BUFFER_DURATION_IS_VALID (buf))
-    st.horizon = later (st.horizon, pad_running_time (pad, pts + GST_BUFFER_DURATION (buf)));
+    st.extend_horizon (pad_running_time (pad, pts + GST_BUFFER_DURATION (buf)));
   return GST_FLOW_OK;
 }
 
@@ -471,47 +345,6 @@ take_buffer (GstTokenSinkMux * self, GstTokenSinkPad * pad, GstBuffer * buf)
   if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_GAP) && gst_buffer_get_size (buf) == 0)
     return take_gap (pad, buf);
   return take_tokens (self, pad, buf);
-}
-
-/* Records before this running time can be written: no stream can still
- * produce anything earlier. Strictly before, so ties resolve the same way
- * (by stream number) however the data arrived. */
-static GstClockTime
-emission_limit (const PadList & pads)
-{
-  GstClockTime limit = G_MAXUINT64;
-  for (GstTokenSinkPad * pad : pads.pads) {
-    if (pad->st->eos)
-      continue;
-    limit = MIN (limit, GST_CLOCK_TIME_IS_VALID (pad->st->horizon) ? pad->st->horizon : 0);
-  }
-  return limit;
-}
-
-static void
-emit_ready_records (const PadList & pads, std::string & out)
-{
-  const GstClockTime limit = emission_limit (pads);
-  for (;;) {
-    StreamState *best = NULL;
-    for (GstTokenSinkPad * pad : pads.pads) {
-      StreamState *st = pad->st;
-      if (st->pending.empty () || (limit != G_MAXUINT64 && st->pending.front ().key >= limit))
-        continue;
-      if (!best || st->pending.front ().key < best->pending.front ().key ||
-          (st->pending.front ().key == best->pending.front ().key &&
-              st->desc.stream < best->desc.stream))
-        best = st;
-    }
-    if (!best)
-      return;
-    if (!best->described) {
-      out += best->first_description;
-      best->described = true;
-    }
-    out += best->pending.front ().line;
-    best->pending.pop_front ();
-  }
 }
 
 static bool
@@ -564,7 +397,7 @@ drain_pad (GstTokenSinkMux * self, GstTokenSinkPad * pad)
     if (ret != GST_FLOW_OK)
       return ret;
   }
-  pad->st->silent = !took;
+  pad->st->set_silent (!took);
   return GST_FLOW_OK;
 }
 
@@ -580,12 +413,12 @@ gst_token_sink_mux_aggregate (GstAggregator * agg, gboolean timeout)
     GstFlowReturn ret = drain_pad (self, pad);
     if (ret != GST_FLOW_OK)
       return ret;
-    if (timeout && !pad->st->eos && pad->st->silent)
-      mark_silent (self, *pad->st, deadline);
+    if (timeout && !pad->st->eos () && pad->st->silent ())
+      pad->st->mark_silent (deadline, self->silence_chunk);
   }
 
   std::string out;
-  emit_ready_records (pads, out);
+  neuro::RecordStream::emit_ready (pads.streams (), out);
   if (!out.empty ()) {
     GstFlowReturn ret = push_lines (agg, out);
     if (ret != GST_FLOW_OK)
@@ -593,7 +426,7 @@ gst_token_sink_mux_aggregate (GstAggregator * agg, gboolean timeout)
   }
   bool done = !pads.pads.empty ();
   for (GstTokenSinkPad * pad : pads.pads)
-    done = done && pad->st->eos && pad->st->pending.empty ();
+    done = done && pad->st->done ();
   return done ? GST_FLOW_EOS : GST_FLOW_OK;
 }
 
@@ -613,9 +446,9 @@ gst_token_sink_mux_get_next_time (GstAggregator * agg)
       self->last_deadline + SILENCE_STEP : 0;
   PadList pads (self);
   for (GstTokenSinkPad * pad : pads.pads) {
-    const StreamState &st = *pad->st;
-    if (!st.eos && !st.silent && GST_CLOCK_TIME_IS_VALID (st.horizon))
-      next = MIN (next, st.horizon);
+    const neuro::RecordStream &st = *pad->st;
+    if (!st.eos () && !st.silent () && GST_CLOCK_TIME_IS_VALID (st.horizon ()))
+      next = MIN (next, st.horizon ());
   }
   return next;
 }
@@ -623,8 +456,6 @@ gst_token_sink_mux_get_next_time (GstAggregator * agg)
 static bool
 read_token_caps (GstTokenSinkMux * self, GstTokenSinkPad * pad, GstCaps * caps)
 {
-  StreamState &st = *pad->st;
-  neuro::StreamDescription &d = st.desc;
   neuro::TokensInfo info;
   const std::string problem = neuro::TokensInfo::from_caps (gst_caps_get_structure (caps, 0), info);
   if (!problem.empty ()) {
@@ -632,16 +463,7 @@ read_token_caps (GstTokenSinkMux * self, GstTokenSinkPad * pad, GstCaps * caps)
             problem.c_str ()), ("got %" GST_PTR_FORMAT, caps));
     return false;
   }
-  d.channels = info.channels;
-  d.vocabulary = info.vocabulary;
-  d.codebooks = info.codebooks;
-  d.fps_n = info.fps_n;
-  d.fps_d = info.fps_d;
-  d.model = info.model;
-  d.model_sha256 = info.model_sha256;
-  st.caps_modality = info.modality;
-  st.caps_ok = true;
-  describe_stream (st);
+  pad->st->set_caps (info);
   return true;
 }
 
@@ -667,57 +489,37 @@ refresh_latency (GstTokenSinkMux * self)
 static void
 read_tags (GstTokenSinkPad * pad, GstEvent * event)
 {
-  StreamState &st = *pad->st;
   GstTagList *tags;
   gst_event_parse_tag (event, &tags);
-  gchar *modality = NULL;
-  if (gst_tag_list_get_string (tags, NEURO_TAG_MODALITY, &modality))
-    st.tag_modality = modality;
+  gchar *modality = NULL, *source = NULL;
+  gst_tag_list_get_string (tags, NEURO_TAG_MODALITY, &modality);
+  gst_tag_list_get_string (tags, NEURO_TAG_SOURCE, &source);
+  pad->st->set_tags (modality ? modality : "", source ? source : "",
+      neuro::tag_list_get_strings (tags, NEURO_TAG_CHANNEL_NAMES),
+      neuro::tag_list_get_strings (tags, NEURO_TAG_CHANNEL_UNITS));
   g_free (modality);
-  gchar *source = NULL;
-  if (gst_tag_list_get_string (tags, NEURO_TAG_SOURCE, &source))
-    st.desc.source = source;
   g_free (source);
-  std::vector<std::string> names = neuro::tag_list_get_strings (tags, NEURO_TAG_CHANNEL_NAMES);
-  std::vector<std::string> units = neuro::tag_list_get_strings (tags, NEURO_TAG_CHANNEL_UNITS);
-  if (!names.empty ())
-    st.tag_names = names;
-  if (!units.empty ())
-    st.tag_units = units;
-  describe_stream (st);
 }
 
 /* Records the suite's custom events; returns false for any other event. */
 static bool
 read_record_event (GstTokenSinkPad * pad, GstEvent * event)
 {
-  StreamState &st = *pad->st;
+  neuro::RecordStream &st = *pad->st;
   const GstStructure *s = gst_event_get_structure (event);
   neuro::Annotation a;
   neuro::Classification c;
   if (neuro::annotation_from_structure (s, a)) {
     GstClockTime rt = pad_stream_time_to_running_time (pad, a.pts);
-    insert_record (st, event_key (st, rt),
-        neuro::annotation_line (st.desc.stream, rt, a.duration, a.text));
+    st.add_event (rt, neuro::annotation_line (st.description ().stream, rt, a.duration, a.text));
     return true;
   }
   if (neuro::classification_from_structure (s, c)) {
     GstClockTime rt = pad_running_time (pad, c.timestamp);
-    insert_record (st, event_key (st, rt),
-        neuro::classification_line (st.desc.stream, rt, c.duration, c));
+    st.add_event (rt, neuro::classification_line (st.description ().stream, rt, c.duration, c));
     return true;
   }
   return false;
-}
-
-static void
-finish_stream (StreamState & st)
-{
-  close_silence (st, st.horizon);
-  st.eos = true;
-  if (st.caps_ok)
-    insert_record (st, event_key (st, st.horizon),
-        neuro::end_line (st.desc.stream, st.horizon, st.frames));
 }
 
 static gboolean
@@ -759,7 +561,7 @@ gst_token_sink_mux_sink_event (GstAggregator * agg, GstAggregatorPad * apad, Gst
       }
       break;
     case GST_EVENT_EOS:
-      finish_stream (*pad->st);
+      pad->st->finish ();
       break;
     default:
       break;
@@ -797,9 +599,8 @@ gst_token_sink_mux_create_new_pad (GstAggregator * agg, GstPadTemplate * templ,
       (agg, templ, req_name, caps);
   if (!apad)
     return NULL;
-  StreamState &st = *GST_TOKEN_SINK_PAD (apad)->st;
-  st.desc.pad = GST_PAD_NAME (apad);
-  st.desc.stream = (guint) g_ascii_strtoull (GST_PAD_NAME (apad) + strlen ("sink_"), NULL, 10);
+  GST_TOKEN_SINK_PAD (apad)->st->set_pad ((guint) g_ascii_strtoull (GST_PAD_NAME (apad) + strlen ("sink_"),
+          NULL, 10), GST_PAD_NAME (apad));
   return apad;
 }
 

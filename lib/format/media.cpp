@@ -61,21 +61,22 @@ SpectrogramInfo::from_caps (const GstStructure *s, SpectrogramInfo &out)
   if (!gst_structure_has_name (s, kSpectrogramMediaType))
     return std::string ("expected ") + kSpectrogramMediaType + ", got " + gst_structure_get_name (s);
   SpectrogramInfo info;
-  gboolean waveform = FALSE;
-  const char *window = gst_structure_get_string (s, "window");
-  const char *scaling = gst_structure_get_string (s, "scaling");
   if (!gst_structure_get_int (s, "rate", &info.rate) || !gst_structure_get_int (s, "channels", &info.channels)
       || !gst_structure_get_int (s, "n-fft", &info.n_fft) || !gst_structure_get_int (s, "hop", &info.hop)
-      || !gst_structure_get_int (s, "bins", &info.bins) || !gst_structure_get_boolean (s, "waveform", &waveform)
-      || !window || !scaling)
-    return "the spectrogram caps lack one of rate, channels, n-fft, hop, bins, window, scaling, waveform";
-  if (!has_name (stft_window_names (), window))
+      || !gst_structure_get_int (s, "bins", &info.bins))
+    return "the spectrogram caps lack one of rate, channels, n-fft, hop, bins";
+  const char *window = gst_structure_get_string (s, "window");
+  const char *scaling = gst_structure_get_string (s, "scaling");
+  gboolean waveform = FALSE;
+  if (window && !has_name (stft_window_names (), window))
     return std::string ("unknown window \"") + window + "\": use " + one_of (stft_window_names ());
-  if (!has_name (stft_scaling_names (), scaling))
+  if (scaling && !has_name (stft_scaling_names (), scaling))
     return std::string ("unknown scaling \"") + scaling + "\": use " + one_of (stft_scaling_names ());
-  info.window = window;
-  info.scaling = scaling;
-  info.waveform = waveform;
+  if (window)
+    info.window = window;
+  if (scaling)
+    info.scaling = scaling;
+  info.waveform = gst_structure_get_boolean (s, "waveform", &waveform) && waveform;
   out = info;
   return "";
 }

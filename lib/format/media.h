@@ -42,7 +42,9 @@ struct SpectrogramInfo {
   bool waveform = false;
 
   /* Reads fixed caps into `out`. Empty when they are a spectrogram with
-   * every field, else the sentence explaining the refusal. */
+   * rate, channels, n-fft, hop and bins, and a known window and scaling where
+   * given (absent: hann, magnitude; waveform absent: false), else the
+   * sentence explaining the refusal. */
   static std::string from_caps (const GstStructure *s, SpectrogramInfo &out);
   /* Fixed caps with every field and framerate = rate/hop. */
   GstStructure *to_structure () const;

@@ -110,6 +110,14 @@ GST_START_TEST (test_spectrogram_caps_round_trip)
   gst_caps_unref (templ);
   gst_caps_unref (fixed);
 
+  /* window, scaling and waveform may be left out: the authors' hann and
+   * magnitude, no waveform. */
+  st = gst_structure_from_string ("application/x-spectrogram, rate=(int)8000, channels=(int)2, n-fft=(int)4, "
+      "hop=(int)2, bins=(int)3", NULL);
+  fail_unless (SpectrogramInfo::from_caps (st, back).empty ());
+  fail_unless (back.window == "hann" && back.scaling == "magnitude" && !back.waveform);
+  gst_structure_free (st);
+
   s.channels = 0;
   st = s.to_structure ();
   fail_if (gst_structure_has_field (st, "channels"));
@@ -125,6 +133,10 @@ GST_START_TEST (test_spectrogram_caps_refused_n)
   gst_structure_free (st);
   st = gst_structure_from_string ("application/x-spectrogram, rate=(int)200, channels=(int)1", NULL);
   fail_unless (contains (SpectrogramInfo::from_caps (st, out), "lack"));
+  gst_structure_free (st);
+  st = gst_structure_from_string ("application/x-spectrogram, rate=(int)200, channels=(int)1, n-fft=(int)4, "
+      "hop=(int)2, bins=(int)3, scaling=(string)loud", NULL);
+  fail_unless (contains (SpectrogramInfo::from_caps (st, out), "magnitude, spectrum, power or db"));
   gst_structure_free (st);
   st = gst_structure_from_string ("application/x-spectrogram, rate=(int)200, channels=(int)1, n-fft=(int)4, "
       "hop=(int)2, bins=(int)3, window=(string)kaiser, scaling=(string)magnitude, waveform=(boolean)true", NULL);

@@ -1,0 +1,93 @@
+/* tokensink's ordering engine: the records of several token streams, each
+ * in its own order, merged into one file in running-time order
+ * (docs/tokensink.md, "Ordering across streams").
+ *
+ * GStreamer-element-free: the element converts timestamps to running time
+ * and hands over what its pads received; this decides when each line can be
+ * written. A stream's horizon is the running time up to which its content is
+ * known (its next record cannot be placed earlier); a record is written once
+ * every stream still running has a horizon past it. Ties go to the lower
+ * stream number, so the file does not depend on how data arrived. */
+#pragma once
+
+#include <gst/gst.h>
+
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "jsonl.h"
+#include "media.h"
+
+namespace neuro {
+
+struct PendingRecord {
+  GstClockTime key;             /* running time that places the line in the file */
+  std::string line;
+};
+
+class RecordStream {
+ public:
+  /* Pad number and name (set once, when the pad is made). */
+  void set_pad (guint stream, const std::string &pad);
+
+  /* Caps accepted: the stream can record from now on. */
+  void set_caps (const TokensInfo &caps);
+  /* Tag values; empty ones keep what was known. */
+  void set_tags (const std::string &modality, const std::string &source, const std::vector<std::string> &names,
+      const std::vector<std::string> &units);
+
+  /* One token frame at running time rt (GST_CLOCK_TIME_NONE: outside the
+   * segment, dropped), the next frame at rt_next. */
+  void add_tokens (GstClockTime rt, GstClockTime rt_next, const guint32 *tokens);
+  /* An upstream GAP from start to end (end may equal start). */
+  void add_gap (GstClockTime start, GstClockTime end);
+  /* A classification or annotation line dated rt (placed no earlier than
+   * the horizon: a decision comes after its window). */
+  void add_event (GstClockTime rt, std::string line);
+  /* The stream's data is known up to t (e.g. a buffer's end). */
+  void extend_horizon (GstClockTime t);
+  /* A live stream delivered nothing by `deadline`: it no longer holds the
+   * others back, and its silence is recorded in gap records of at most
+   * `chunk`. */
+  void mark_silent (GstClockTime deadline, GstClockTime chunk);
+  /* Data arrived (or not) in the last pass; silent() is what mark_silent needs. */
+  void set_silent (bool silent) { silent_ = silent; }
+  /* EOS: closes a silence and queues the end record. */
+  void finish ();
+  /* Flushing seek: starts over (described again). */
+  void restart ();
+
+  bool caps_ok () const { return caps_ok_; }
+  bool eos () const { return eos_; }
+  bool silent () const { return silent_; }
+  bool done () const { return eos_ && pending_.empty (); }
+  GstClockTime horizon () const { return horizon_; }
+  const StreamDescription &description () const { return desc_; }
+
+  /* Every record that can be written now across `streams`, in file order;
+   * a stream's description line goes before its first record. */
+  static void emit_ready (const std::vector<RecordStream *> &streams, std::string &out);
+
+ private:
+  void insert (GstClockTime key, std::string line);
+  GstClockTime event_key (GstClockTime rt) const;
+  void describe ();
+  void close_silence (GstClockTime until);
+
+  StreamDescription desc_;
+  std::string caps_modality_, tag_modality_;
+  std::vector<std::string> tag_names_, tag_units_;
+  bool caps_ok_ = false;
+  bool described_ = false;        /* the first stream line has been written */
+  std::string first_description_; /* the stream line as of the first record */
+
+  std::deque<PendingRecord> pending_;    /* sorted by key */
+  GstClockTime horizon_ = GST_CLOCK_TIME_NONE;  /* NONE before the first data */
+  bool eos_ = false;
+  bool silent_ = false;           /* had no data at the last live timeout */
+  GstClockTime gap_start_ = GST_CLOCK_TIME_NONE; /* open silence */
+  guint64 frames_ = 0;
+};
+
+}  // namespace neuro
