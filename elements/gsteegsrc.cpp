@@ -115,6 +115,7 @@ struct EegSource
   std::vector<std::string> names, units, identification;
   std::string location;        /* the file, for the neuro-source tag; empty when synthetic */
   std::vector<neuro::EegAnnotation> annotations;
+  gint64 start_unix_ns = -1;   /* the file's measurement start; -1 when synthetic */
   int rate = 0;
   bool follow_downstream = false; /* rate property 0: the rate negotiated downstream */
   int own_rate = 0;            /* the rate offered first: the file's, or synthetic default */
@@ -198,6 +199,7 @@ open_file (GstEegSrc * self, const Settings & set, EegSource & src)
   src.rate = src.file->rate ();
   src.own_rate = src.rate;
   src.annotations = src.file->file ().annotations ();
+  src.start_unix_ns = src.file->file ().start_unix_ns ();
   if (set.expose_identification)
     src.identification = src.file->file ().identification ();
 }
@@ -545,6 +547,15 @@ send_tags (GstEegSrc * self, const EegSource & src)
   GstTagList *tags = neuro::make_stream_tags ("eeg", src.names, src.units);
   if (!src.location.empty ())
     gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, NEURO_TAG_SOURCE, src.location.c_str (), NULL);
+  if (src.start_unix_ns >= 0) {
+    /* the measurement start, so recordings line up with the file (e.g. MNE's meas_date) */
+    GDateTime *utc = g_date_time_new_from_unix_utc (src.start_unix_ns / GST_SECOND);
+    GDateTime *exact = g_date_time_add (utc, (src.start_unix_ns % GST_SECOND) / 1000);
+    GstDateTime *start = gst_date_time_new_from_g_date_time (exact);
+    gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, GST_TAG_DATE_TIME, start, NULL);
+    gst_date_time_unref (start);
+    g_date_time_unref (utc);
+  }
   for (const std::string &field : src.identification)
     gst_tag_list_add (tags, GST_TAG_MERGE_APPEND, GST_TAG_EXTENDED_COMMENT,
         ("edf-" + field).c_str (), NULL);

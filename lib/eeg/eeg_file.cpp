@@ -174,6 +174,23 @@ edflib_open (std::string path, edf_hdr_struct *hdr)
   return hdr->filetype;
 }
 
+/* The header's start date and time as UTC (days from the civil date, so no
+ * time zone or C library state is involved). */
+static int64_t
+start_time_ns (const edf_hdr_struct &h)
+{
+  const int y = h.startdate_year - (h.startdate_month <= 2);
+  const int era = (y >= 0 ? y : y - 399) / 400;
+  const int yoe = y - era * 400;
+  const int m = h.startdate_month;
+  const int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + h.startdate_day - 1;
+  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const int64_t days = (int64_t) era * 146097 + doe - 719468;
+  const int64_t seconds = days * 86400 + h.starttime_hour * 3600 + h.starttime_minute * 60
+      + h.starttime_second;
+  return seconds * 1000000000 + (int64_t) h.starttime_subsecond * 100;
+}
+
 void
 EdfFile::open (edf_hdr_struct *hdr)
 {
@@ -202,6 +219,7 @@ EdfFile::EdfFile (const std::string &path) : path_ (path)
   handle_ = hdr->handle;
   filetype_ = hdr->filetype;
   record_duration_ = hdr->datarecord_duration;
+  start_unix_ns_ = start_time_ns (*hdr);
   for (int i = 0; i < hdr->edfsignals; i++) {
     const edf_param_struct &p = hdr->signalparam[i];
     signals_.push_back ({trim (p.label), trim (p.physdimension), p.smp_in_datarecord,

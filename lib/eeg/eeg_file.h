@@ -108,6 +108,10 @@ public:
   const std::vector<EegAnnotation> &annotations () const { return annotations_; }
   /* Data record duration in units of 100 ns (EDFlib's time unit). */
   int64_t record_duration () const { return record_duration_; }
+  /* Start of the recording (header startdate/starttime, plus the EDF+
+   * subsecond offset) in ns since the Unix epoch, read as UTC as MNE does:
+   * EDF stores local clock time without a zone. */
+  int64_t start_unix_ns () const { return start_unix_ns_; }
   /* "EDF", "EDF+", "BDF" or "BDF+". */
   const char *format_name () const;
   /* Patient and recording identification (privacy sensitive): only for
@@ -128,6 +132,7 @@ private:
   int handle_ = -1;
   int filetype_ = 0;
   int64_t record_duration_ = 0;
+  int64_t start_unix_ns_ = 0;
   std::vector<EdfSignal> signals_;
   std::vector<EegAnnotation> annotations_;
   std::vector<std::string> identification_;

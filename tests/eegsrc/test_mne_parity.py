@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """eegsrc (through a pipeline ending in appsink, native rate) reads every EDF
 under shared/data/eeg/ exactly as MNE-Python does: same channels in the same
-order, samples within 1e-3 uV, same annotation onsets, durations and texts
+order, the measurement start (GST_TAG_DATE_TIME) equal to MNE's meas_date, samples within 1e-3 uV, same annotation onsets, durations and texts
 (from the bus messages; test_eegsrc checks their order against the buffers)."""
 import glob
 import os
@@ -57,17 +57,21 @@ def read_with_eegsrc(path):
     return data, rate, annotations
 
 
-def read_names(path):
-    """Channel names from the stream tags."""
+def read_tags(path):
+    """Channel names and measurement start (GstDateTime as a UTC datetime) from the stream tags."""
     pipeline = Gst.parse_launch(f'eegsrc location="{path}" num-buffers=1 ! fakesink name=sink')
-    names = []
+    names, start = [], []
 
     def probe(pad, info):
         ev = info.get_event()
         if ev.type == Gst.EventType.TAG:
-            ok, value = ev.parse_tag().get_string("neuro-channel-names")
+            tags = ev.parse_tag()
+            ok, value = tags.get_string("neuro-channel-names")
             if ok:
                 names.extend(value.split(","))
+            ok, when = tags.get_date_time(Gst.TAG_DATE_TIME)
+            if ok:
+                start.append(when.to_g_date_time())
         return Gst.PadProbeReturn.OK
 
     pipeline.get_by_name("sink").get_static_pad("sink").add_probe(
@@ -76,15 +80,19 @@ def read_names(path):
     pipeline.get_bus().timed_pop_filtered(30 * Gst.SECOND,
                                           Gst.MessageType.EOS | Gst.MessageType.ERROR)
     pipeline.set_state(Gst.State.NULL)
-    return names
+    return names, start
 
 
 def check_file(path):
     raw = mne.io.read_raw_edf(path, preload=True, verbose="error")
     expected = raw.get_data() * 1e6  # MNE gives volts for uV and mV signals alike
     data, rate, annotations = read_with_eegsrc(path)
-    names = read_names(path)
+    names, start = read_tags(path)
     errors = []
+    meas = raw.info["meas_date"]
+    if len(start) != 1 or start[0].to_unix() * 10**6 + start[0].get_microsecond() != \
+            round(meas.timestamp() * 10**6):
+        errors.append(f"measurement start {[s.format_iso8601() for s in start]} != MNE {meas}")
     if [normalize(n) for n in names] != [normalize(n) for n in raw.ch_names]:
         errors.append(f"channel names {names} != MNE {raw.ch_names}")
     if rate != int(raw.info["sfreq"]):
