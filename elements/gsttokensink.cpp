@@ -499,6 +499,16 @@ read_tags (GstTokenSinkPad * pad, GstEvent * event)
       neuro::tag_list_get_strings (tags, NEURO_TAG_CHANNEL_UNITS));
   g_free (modality);
   g_free (source);
+  GstDateTime *start = NULL;
+  if (gst_tag_list_get_date_time (tags, GST_TAG_DATE_TIME, &start)) {
+    if (gst_date_time_has_time (start)) {
+      GDateTime *utc = gst_date_time_to_g_date_time (start);
+      pad->st->set_measurement_start (g_date_time_to_unix (utc) * (gint64) GST_SECOND
+          + g_date_time_get_microsecond (utc) * (gint64) GST_USECOND);
+      g_date_time_unref (utc);
+    }
+    gst_date_time_unref (start);
+  }
 }
 
 /* Records the suite's custom events; returns false for any other event. */

@@ -252,21 +252,23 @@ def export(rec, out, index=None):
     np.savez(out, **arrays)
 
 
-def measurement_start(rec):
-    """UTC datetime of running time 0 on the source's own clock: the source
-    file's measurement start when the header records one, else the wall-clock
-    start of the recording."""
-    ns = (rec.header.get("source") or {}).get("meas-start-unix-ns")
-    if ns is None:
-        return rec.start_utc
-    return datetime.datetime.fromtimestamp(ns / SECOND, tz=datetime.timezone.utc)
+def measurement_start(rec, streams=None):
+    """UTC datetime of running time 0 on the source's own clock: the
+    measurement start of the source file (a stream record's `meas-start-unix-ns`,
+    from the first of `streams` that has one), else the wall-clock start of the
+    recording."""
+    for s in sorted(rec.streams) if streams is None else streams:
+        ns = _stream(rec, s).info.get("meas-start-unix-ns")
+        if ns is not None:
+            return datetime.datetime.fromtimestamp(ns // 1000 / 1e6, tz=datetime.timezone.utc)
+    return rec.start_utc
 
 
 def mne_annotations(rec, streams=None, classifications=True):
     """mne.Annotations of the recording's annotations (and, with
     classifications=True, one "<label>" annotation per decision), onsets in
-    seconds of running time, orig_time = measurement_start(rec), so that
-    raw.set_annotations() lines them up with the source file read by MNE."""
+    seconds of running time, orig_time = measurement_start(rec, streams), so
+    that raw.set_annotations() lines them up with the source file read by MNE."""
     import mne
     onset, duration, description = [], [], []
     for s in sorted(rec.streams) if streams is None else streams:
@@ -281,7 +283,7 @@ def mne_annotations(rec, streams=None, classifications=True):
     order = np.argsort(onset, kind="stable")
     return mne.Annotations(np.asarray(onset)[order], np.asarray(duration)[order],
                            np.asarray(description, dtype=object)[order].tolist(),
-                           orig_time=measurement_start(rec))
+                           orig_time=measurement_start(rec, streams))
 
 
 def _runs(st):

@@ -74,6 +74,10 @@ stream_line (const StreamDescription &s)
     j["model-sha256"] = s.model_sha256;
   if (!s.source.empty ())
     j["source"] = s.source;
+  if (s.meas_start_unix_ns >= 0) {
+    j["meas-start-utc"] = iso8601_utc (s.meas_start_unix_ns);
+    j["meas-start-unix-ns"] = s.meas_start_unix_ns;
+  }
   return finish (j);
 }
 

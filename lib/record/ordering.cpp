@@ -110,6 +110,13 @@ RecordStream::set_tags (const std::string &modality, const std::string &source,
 }
 
 void
+RecordStream::set_measurement_start (gint64 unix_ns)
+{
+  desc_.meas_start_unix_ns = unix_ns;
+  describe ();
+}
+
+void
 RecordStream::close_silence (GstClockTime until)
 {
   if (GST_CLOCK_TIME_IS_VALID (gap_start_) && GST_CLOCK_TIME_IS_VALID (until) && until > gap_start_)

@@ -36,6 +36,8 @@ class RecordStream {
   /* Tag values; empty ones keep what was known. */
   void set_tags (const std::string &modality, const std::string &source, const std::vector<std::string> &names,
       const std::vector<std::string> &units);
+  /* The source's measurement start (GST_TAG_DATE_TIME), ns since the epoch, UTC. */
+  void set_measurement_start (gint64 unix_ns);
 
   /* One token frame at running time rt (GST_CLOCK_TIME_NONE: outside the
    * segment, dropped), the next frame at rt_next. */

@@ -31,14 +31,14 @@ def eeg_token(w, f, c):
     return [(w * 19 + f) % 30, (f * 7) % 5][c]
 
 
-def write_recording(path, source=None):
+def write_recording(path, meas_start_ns=None):
     header = {"type": "header", "version": 1, "start-utc": "2026-01-01T00:00:00.000000Z",
               "start-unix-ns": START}
-    if source:
-        header["source"] = source
-    lines = [header,
-             {"type": "stream", "stream": 0, "modality": "eeg", "channels": ["O1", "O2"],
-              "units": None, "framerate": [2, 1], "vocabulary": 512, "codebooks": 1, "model": "m"},
+    eeg = {"type": "stream", "stream": 0, "modality": "eeg", "channels": ["O1", "O2"],
+           "units": None, "framerate": [2, 1], "vocabulary": 512, "codebooks": 1, "model": "m"}
+    if meas_start_ns is not None:
+        eeg["meas-start-unix-ns"] = meas_start_ns
+    lines = [header, eeg,
              {"type": "stream", "stream": 1, "modality": "audio", "channels": ["ch0"], "units": None,
               "framerate": [25, 1], "vocabulary": 64, "codebooks": 1, "model": "a"}]
     body = []
@@ -125,11 +125,10 @@ def check_mne(rec, path, tmp):
     assert list(tfm_tokens.mne_annotations(rec, classifications=False).description) == ["T1"]
     # a recording of a file: orig_time is the file's measurement start
     other = os.path.join(tmp, "file.jsonl")
-    write_recording(other, {"location": "x.edf", "sha256": "0" * 64,
-                            "meas-start-utc": "2009-08-12T16:15:00.000000Z",
-                            "meas-start-unix-ns": 1250093700 * S})
+    write_recording(other, 1250093700 * S + 250_000_000)
     ann = tfm_tokens.mne_annotations(tfm_tokens.load(other))
-    assert ann.orig_time == datetime.datetime(2009, 8, 12, 16, 15, tzinfo=datetime.timezone.utc)
+    assert ann.orig_time == datetime.datetime(2009, 8, 12, 16, 15, 0, 250000,
+                                              tzinfo=datetime.timezone.utc), ann.orig_time
 
 
 def check_cli_plot(path, tmp):

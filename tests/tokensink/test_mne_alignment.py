@@ -1,0 +1,63 @@
+#!/usr/bin/python3
+"""A recording of an EDF+ file lines up with the file read by MNE without any
+arithmetic: the stream record carries the file's measurement start (eegsrc's
+GST_TAG_DATE_TIME), tfm_tokens.mne_annotations sets orig_time from it, and
+raw.set_annotations keeps every annotation at the onset MNE reads from the
+file itself. Skipped (77) without ../shared."""
+import os
+import sys
+import tempfile
+
+import gi
+import numpy as np
+
+gi.require_version("Gst", "1.0")
+from gi.repository import Gst  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.environ.get("NEUROTOKENS_SOURCE_DIR", os.path.join(HERE, "..", "..")),
+                                "tools"))
+import mne  # noqa: E402
+import tfm_tokens  # noqa: E402
+
+
+def main():
+    edf = os.path.join(os.environ.get("NEUROTOKENS_SHARED_DIR", "../shared"),
+                       "data/eeg/eegmmidb/S001R03.edf")
+    if not os.path.exists(edf):
+        print("skipped: no", edf)
+        return 77
+    Gst.init(None)
+    path = os.path.join(tempfile.mkdtemp(prefix="mne-align-"), "rec.jsonl")
+    pipeline = Gst.parse_launch(f'eegsrc location="{edf}" channels=O1,O2 ! stft ! tfmtokenize ! '
+                                f'lbmclassify ! tokensink location="{path}"')
+    pipeline.set_state(Gst.State.PLAYING)
+    msg = pipeline.get_bus().timed_pop_filtered(300 * Gst.SECOND, Gst.MessageType.EOS | Gst.MessageType.ERROR)
+    pipeline.set_state(Gst.State.NULL)
+    if msg is None or msg.type != Gst.MessageType.EOS:
+        print("FAIL: pipeline:", msg and msg.parse_error())
+        return 1
+    rec = tfm_tokens.load(path)
+    raw = mne.io.read_raw_edf(edf, verbose="error")
+    if rec.streams[0].info.get("meas-start-utc") != "2009-08-12T16:15:00.000000000Z":
+        print("FAIL: stream record", rec.streams[0].info)
+        return 1
+    ours = tfm_tokens.mne_annotations(rec, classifications=False)
+    if ours.orig_time != raw.info["meas_date"]:
+        print(f"FAIL: orig_time {ours.orig_time} != meas_date {raw.info['meas_date']}")
+        return 1
+    file_ann = raw.annotations.copy()
+    raw.set_annotations(ours)
+    got = raw.annotations
+    if len(got) != len(file_ann) or list(got.description) != list(file_ann.description) \
+            or not np.allclose(got.onset, file_ann.onset, atol=1e-6):
+        print(f"FAIL: {len(got)} annotations after set_annotations, {len(file_ann)} in the file;"
+              f" onsets {got.onset[:4]} vs {file_ann.onset[:4]}")
+        return 1
+    decisions = tfm_tokens.mne_annotations(rec)
+    print(f"{len(got)} annotations aligned with MNE's; {len(decisions) - len(got)} decisions added")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
