@@ -179,6 +179,12 @@ def summary(rec, out=sys.stdout):
               f"({', '.join(st.channels[:8])}{', ...' if len(st.channels) > 8 else ''}), "
               f"{st.framerate:g} frames/s, vocabulary {st.info.get('vocabulary')}, "
               f"codebooks {st.info.get('codebooks')}, model {st.info.get('model')!r}", file=out)
+        if st.info.get("source"):
+            digest = st.info.get("source-sha256")
+            print(f"  source {st.info['source']}"
+                  + (f" (sha256 {digest[:12]}...)" if digest else "")
+                  + (f", measured from {st.info['meas-start-utc'][:19]}Z"
+                     if st.info.get("meas-start-utc") else ""), file=out)
         silent = sum(g["duration"] for g in st.gaps) / SECOND
         print(f"  {len(st.pts)} frames, {_span(st)}, {len(st.gaps)} gaps ({silent:.3f} s)", file=out)
         if st.classifications:

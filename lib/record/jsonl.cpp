@@ -74,6 +74,8 @@ stream_line (const StreamDescription &s)
     j["model-sha256"] = s.model_sha256;
   if (!s.source.empty ())
     j["source"] = s.source;
+  if (!s.source_sha256.empty ())
+    j["source-sha256"] = s.source_sha256;
   if (s.meas_start_unix_ns >= 0) {
     j["meas-start-utc"] = iso8601_utc (s.meas_start_unix_ns);
     j["meas-start-unix-ns"] = s.meas_start_unix_ns;

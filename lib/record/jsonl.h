@@ -28,6 +28,7 @@ struct StreamDescription {
   std::string model;
   std::string model_sha256;             /* caps model-sha256; empty when unknown */
   std::string source;                   /* neuro-source tag; empty when unknown */
+  std::string source_sha256;            /* SHA-256 of that file, hex; empty when unknown */
   gint64 meas_start_unix_ns = -1;       /* GST_TAG_DATE_TIME of the source (its measurement
                                            start, UTC); -1 when unknown */
 };

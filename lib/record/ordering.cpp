@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "file_hash.h"
+
 namespace neuro {
 
 namespace {
@@ -100,8 +102,11 @@ RecordStream::set_tags (const std::string &modality, const std::string &source,
 {
   if (!modality.empty ())
     tag_modality_ = modality;
-  if (!source.empty ())
+  if (!source.empty () && source != desc_.source) {
     desc_.source = source;
+    /* once per source: names exactly which bytes the tokens came from ("" when unreadable) */
+    desc_.source_sha256 = file_sha256 (source);
+  }
   if (!names.empty ())
     tag_names_ = names;
   if (!units.empty ())

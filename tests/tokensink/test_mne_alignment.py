@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """A recording of an EDF+ file lines up with the file read by MNE without any
-arithmetic: the stream record carries the file's measurement start (eegsrc's
-GST_TAG_DATE_TIME), tfm_tokens.mne_annotations sets orig_time from it, and
+arithmetic: the stream record names the file, its SHA-256 and its measurement
+start (eegsrc's neuro-source and GST_TAG_DATE_TIME tags), the summary prints them, tfm_tokens.mne_annotations sets orig_time from it, and
 raw.set_annotations keeps every annotation at the onset MNE reads from the
 file itself. Skipped (77) without ../shared."""
+import hashlib
+import io
 import os
 import sys
 import tempfile
@@ -19,6 +21,12 @@ sys.path.insert(0, os.path.join(os.environ.get("NEUROTOKENS_SOURCE_DIR", os.path
                                 "tools"))
 import mne  # noqa: E402
 import tfm_tokens  # noqa: E402
+
+
+def summary(rec):
+    out = io.StringIO()
+    tfm_tokens.summary(rec, out)
+    return out.getvalue()
 
 
 def main():
@@ -39,8 +47,15 @@ def main():
         return 1
     rec = tfm_tokens.load(path)
     raw = mne.io.read_raw_edf(edf, verbose="error")
-    if rec.streams[0].info.get("meas-start-utc") != "2009-08-12T16:15:00.000000000Z":
-        print("FAIL: stream record", rec.streams[0].info)
+    info = rec.streams[0].info
+    with open(edf, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    if (info.get("meas-start-utc"), info.get("source"), info.get("source-sha256")) != \
+            ("2009-08-12T16:15:00.000000000Z", edf, digest):
+        print("FAIL: stream record", info)
+        return 1
+    if f"source {edf} (sha256 {digest[:12]}...), measured from 2009-08-12T16:15:00" not in summary(rec):
+        print("FAIL: summary", summary(rec))
         return 1
     ours = tfm_tokens.mne_annotations(rec, classifications=False)
     if ours.orig_time != raw.info["meas_date"]:
