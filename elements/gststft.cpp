@@ -243,6 +243,21 @@ copy_field (GstStructure * to, const GstStructure * from, const char *field)
     gst_structure_set_value (to, field, v);
 }
 
+/* The input caps that give one of `allowed` (spectrogram caps). */
+static GstCaps *
+input_caps_for (GstCaps * allowed)
+{
+  GstCaps *res = gst_caps_new_empty ();
+  for (guint i = 0; i < gst_caps_get_size (allowed); i++) {
+    GstStructure *o = gst_structure_new ("audio/x-raw", "format", G_TYPE_STRING, "F32LE",
+        "layout", G_TYPE_STRING, "interleaved", NULL);
+    copy_field (o, gst_caps_get_structure (allowed, i), "rate");
+    copy_field (o, gst_caps_get_structure (allowed, i), "channels");
+    res = gst_caps_merge_structure (res, o);
+  }
+  return res;
+}
+
 static GstCaps *
 gst_stft_transform_caps (GstBaseTransform * trans, GstPadDirection direction, GstCaps * caps,
     GstCaps * filter)
@@ -250,6 +265,7 @@ gst_stft_transform_caps (GstBaseTransform * trans, GstPadDirection direction, Gs
   GstStft *self = GST_STFT (trans);
   GstStructure *props = property_structure (self);
   GstCaps *res = gst_caps_new_empty ();
+  GstCaps *unrestricted = NULL;
 
   if (direction == GST_PAD_SINK) {
     for (guint i = 0; i < gst_caps_get_size (caps); i++) {
@@ -262,15 +278,11 @@ gst_stft_transform_caps (GstBaseTransform * trans, GstPadDirection direction, Gs
   } else {
     GstCaps *props_caps = gst_caps_new_full (gst_structure_copy (props), NULL);
     GstCaps *allowed = gst_caps_intersect (caps, props_caps);
-    gst_caps_unref (props_caps);
-    for (guint i = 0; i < gst_caps_get_size (allowed); i++) {
-      GstStructure *o = gst_structure_new ("audio/x-raw", "format", G_TYPE_STRING, "F32LE",
-          "layout", G_TYPE_STRING, "interleaved", NULL);
-      copy_field (o, gst_caps_get_structure (allowed, i), "rate");
-      copy_field (o, gst_caps_get_structure (allowed, i), "channels");
-      res = gst_caps_merge_structure (res, o);
-    }
+    gst_caps_unref (res);
+    res = input_caps_for (allowed);
+    unrestricted = input_caps_for (props_caps);
     gst_caps_unref (allowed);
+    gst_caps_unref (props_caps);
   }
   gst_structure_free (props);
 
@@ -279,6 +291,17 @@ gst_stft_transform_caps (GstBaseTransform * trans, GstPadDirection direction, Gs
     gst_caps_unref (res);
     res = tmp;
   }
+  /* Nothing upstream can send meets what downstream needs: answer what stft
+   * itself can take, so upstream negotiates and sends its caps, and the caps
+   * event fails here with an error that names the field, both values and the
+   * fix (post_negotiation_error), not with a bare not-negotiated in the source. */
+  if (unrestricted && gst_caps_is_empty (res)) {
+    gst_caps_unref (res);
+    res = filter ? gst_caps_intersect_full (filter, unrestricted, GST_CAPS_INTERSECT_FIRST) :
+        gst_caps_ref (unrestricted);
+  }
+  if (unrestricted)
+    gst_caps_unref (unrestricted);
   GST_DEBUG_OBJECT (self, "%s %" GST_PTR_FORMAT " -> %" GST_PTR_FORMAT,
       direction == GST_PAD_SINK ? "sink" : "src", caps, res);
   return res;
@@ -409,7 +432,7 @@ serialize_value (const GValue * v)
 /* Names the first caps field where what stft can produce and what downstream
  * accepts do not meet, so the user knows which property to change. */
 static std::string
-explain_mismatch (GstCaps * offer, GstCaps * peer)
+explain_mismatch (GstCaps * offer, GstCaps * peer, const std::string & who)
 {
   if (!peer || gst_caps_is_empty (peer))
     return "downstream accepts no caps at all";
@@ -425,10 +448,12 @@ explain_mismatch (GstCaps * offer, GstCaps * peer)
         continue;
       const std::string field = name;
       const bool from_input = field == "rate" || field == "channels" || field == "framerate";
-      return "downstream requires " + field + "=" + serialize_value (pv) + " but stft can only produce " +
-          field + "=" + serialize_value (ov) + (from_input ?
-          " (taken from the input): convert the input, e.g. with audioresample or audioconvert" :
-          " (from its property or its limits): change or unset the property `" + field + "`");
+      return "downstream " + who + " requires " + field + "=" + serialize_value (pv) +
+          " but stft can only produce " + field + "=" + serialize_value (ov) + (from_input ?
+          " (taken from the input): have the source produce it (eegsrc rate=0 follows downstream), "
+          "or convert before stft (audioresample/audioconvert, below 64 channels)" :
+          " (from its property or its limits): change or unset the property `" + field +
+          "` (unset, stft takes it from downstream)");
     }
   }
   gchar *str = gst_caps_to_string (peer);
@@ -444,7 +469,17 @@ post_negotiation_error (GstStft * self, GstCaps * incaps)
   GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
   GstCaps *offer = gst_stft_transform_caps (trans, GST_PAD_SINK, incaps, NULL);
   GstCaps *peer = gst_pad_peer_query_caps (trans->srcpad, NULL);
-  const std::string why = explain_mismatch (offer, peer);
+  std::string who = "element";
+  if (GstPad *peer_pad = gst_pad_get_peer (trans->srcpad)) {
+    if (GstElement *el = gst_pad_get_parent_element (peer_pad)) {
+      gchar *name = gst_object_get_name (GST_OBJECT (el));
+      who = name;
+      g_free (name);
+      gst_object_unref (el);
+    }
+    gst_object_unref (peer_pad);
+  }
+  const std::string why = explain_mismatch (offer, peer, who);
   GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("stft cannot produce caps that downstream accepts: %s.",
           why.c_str ()), ("input %" GST_PTR_FORMAT "; stft offers %" GST_PTR_FORMAT
           "; downstream accepts %" GST_PTR_FORMAT, incaps, offer, peer));
