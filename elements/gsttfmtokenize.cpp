@@ -95,6 +95,10 @@ struct TokenizeState
   bool discont = true;
   std::deque<neuro::TokenizerWindow> ready;
 
+  /* Since the stream started: to say so when it ends before its first window. */
+  guint64 frames_in = 0;
+  guint64 windows_out = 0;
+
   neuro::ModelThreads threads;
 
   bool tags_seen = false;
@@ -472,6 +476,8 @@ gst_tfm_tokenize_submit_input_buffer (GstBaseTransform * trans, gboolean is_disc
   track_continuity (self, in);
   std::vector<neuro::TokenizerWindow> done;
   st.cutter->push (reinterpret_cast<const float *> (map.data), map.size / frame_bytes, done);
+  st.frames_in += map.size / frame_bytes;
+  st.windows_out += done.size ();
   for (auto & w : done)
     st.ready.push_back (std::move (w));
   gst_buffer_unmap (in, &map);
@@ -594,6 +600,21 @@ gst_tfm_tokenize_generate_output (GstBaseTransform * trans, GstBuffer ** outbuf)
 
 /* ---- events and queries ------------------------------------------------ */
 
+/* Tokens need a whole window: a stream that ends before its first one would
+ * otherwise give an empty result and no word about it. */
+static void
+warn_no_window (GstTfmTokenize * self, const TokenizeState & st)
+{
+  const neuro::WindowGeometry & g = st.cutter->geometry ();
+  const double got = st.frames_in ? ((st.frames_in - 1) * (double) g.hop + g.n_fft) / st.rate : 0.0;
+  GST_ELEMENT_WARNING (self, STREAM, FAILED,
+      ("The stream ended after %.2f s of signal, before the first %.2f s tokenizer window: no tokens",
+          got, (double) g.window_samples / st.rate),
+      ("%" G_GUINT64_FORMAT " spectrogram frames received, a window needs %d; tokens depend on "
+          "the whole window, so a partial one is never padded (docs/formats.md)",
+          st.frames_in, g.frames_per_window ()));
+}
+
 static gboolean
 gst_tfm_tokenize_sink_event (GstBaseTransform * trans, GstEvent * event)
 {
@@ -603,12 +624,16 @@ gst_tfm_tokenize_sink_event (GstBaseTransform * trans, GstEvent * event)
     case GST_EVENT_STREAM_START:
     case GST_EVENT_FLUSH_STOP:
       reset_stream (st);
+      st.frames_in = st.windows_out = 0;
       break;
     case GST_EVENT_EOS:
-      if (st.cutter && st.cutter->pending_frames () > 0)
+      if (st.cutter && st.windows_out == 0)
+        warn_no_window (self, st);
+      else if (st.cutter && st.cutter->pending_frames () > 0)
         GST_INFO_OBJECT (self, "EOS: dropping %d frames of an unfinished window (%d needed)",
             st.cutter->pending_frames (), st.cutter->geometry ().frames_per_window ());
       reset_stream (st);
+      st.frames_in = st.windows_out = 0;
       break;
     case GST_EVENT_TAG:{
       GstTagList *tags;

@@ -195,6 +195,8 @@ def summary(rec, out=sys.stdout):
             print(f"  {len(st.annotations)} annotations: "
                   + "; ".join(a["text"] for a in st.annotations[:5])
                   + ("; ..." if len(st.annotations) > 5 else ""), file=out)
+        if st.end and not len(st.pts):
+            print("  no token frames: the stream ended before its first tokenizer window", file=out)
         print("  ended at EOS" if st.end else "  no end record (recording stopped early)", file=out)
 
 

@@ -65,11 +65,30 @@ def check_failed_then_corrected(name, broken_source, fixed_source):
 
 def check_kept():
     short = os.path.join(TMP, "short.jsonl")
-    if run(f"eegsrc num-buffers=5 samplesperbuffer=200 ! stft ! tfmtokenize ! tokensink location={short}"):
+    pipeline = Gst.parse_launch(f"eegsrc num-buffers=5 samplesperbuffer=200 ! stft ! tfmtokenize name=t ! "
+                                f"tokensink location={short}")
+    pipeline.set_state(Gst.State.PLAYING)
+    bus = pipeline.get_bus()
+    warnings = []
+    while True:   # (timed_pop_filtered drops the messages it does not match)
+        msg = bus.timed_pop_filtered(60 * Gst.SECOND, Gst.MessageType.EOS | Gst.MessageType.ERROR
+                                     | Gst.MessageType.WARNING)
+        if msg is None or msg.type != Gst.MessageType.WARNING:
+            break
+        warnings.append((msg.src.get_name(), msg.parse_warning()[0].message))
+    pipeline.set_state(Gst.State.NULL)
+    if msg is None or msg.type != Gst.MessageType.EOS:
         fail("a 5 s input failed")
+    want = ("t", "The stream ended after 5.00 s of signal, before the first 10.00 s tokenizer window: no tokens")
+    if warnings != [want]:
+        fail(f"a stream shorter than one window: warnings {warnings}, expected [{want}]")
     kinds = [r["type"] for r in records(short)]
     if kinds != ["header", "stream", "end"]:
         fail(f"a run that ended at EOS without tokens must keep its file, got {kinds}")
+    summary = subprocess.run(["/usr/bin/python3", os.path.join(SOURCE, "tools", "tfm_tokens.py"), "summary",
+                              short], capture_output=True, text=True).stdout
+    if "no token frames: the stream ended before its first tokenizer window" not in summary:
+        fail(f"summary of the short recording: {summary}")
     existing = os.path.join(TMP, "existing.jsonl")
     with open(existing, "w") as f:
         f.write("precious\n")
