@@ -174,7 +174,7 @@ TokenizerModel::TokenizerModel (const TokenizerConfig &config) : config_ (config
   add_affine (w, "freq_patch_embedding.6", {e, e, 1}, e);
   add_norm (w, "freq_patch_embedding.8", e);
   add_lat_stack (w, "trans_freq_encoder.transformer", c.freq_depth, c.emb);
-  add_affine (w, "temporal_patch_embedding.0", {e, 1, c.kernel}, c.kernel);
+  add_affine (w, "temporal_patch_embedding.0", {e, 1, c.geometry.n_fft}, c.geometry.n_fft);
   add_norm (w, "temporal_patch_embedding.2", e);
   add_affine (w, "temporal_patch_embedding.3", {e, e, 1}, e);
   add_norm (w, "temporal_patch_embedding.5", e);
@@ -191,7 +191,7 @@ TokenizerModel::TokenizerModel (const TokenizerConfig &config) : config_ (config
   w.add ("quantizer.embedding.weight", codebook, false);
   add_lat_stack (w, "trans_decoder.transformer", c.decoder_depth, c.emb);
   add_affine (w, "decoder.0", {e, e}, e);
-  add_affine (w, "decoder.2", {c.bins, e}, e);
+  add_affine (w, "decoder.2", {c.geometry.bins, e}, e);
 }
 
 TokenizerModel
@@ -244,8 +244,8 @@ TokenizerModel::temporal_features (const at::Tensor &raw) const
   const Weights &w = weights_;
   const int64_t groups = c.emb / 4;
   /* Conv1d(1 -> emb, kernel, stride) as a product over the framed signal. */
-  at::Tensor x = raw.unfold (1, c.kernel, c.stride);
-  x = dense (x, w["temporal_patch_embedding.0.weight"].view ({c.emb, c.kernel}), w["temporal_patch_embedding.0.bias"]);
+  at::Tensor x = raw.unfold (1, c.geometry.n_fft, c.geometry.hop);
+  x = dense (x, w["temporal_patch_embedding.0.weight"].view ({c.emb, c.geometry.n_fft}), w["temporal_patch_embedding.0.bias"]);
   x = gelu_group_norm (x, groups, w, "temporal_patch_embedding.2");
   x = gelu_group_norm (pointwise (x, w, "temporal_patch_embedding.3"), groups, w, "temporal_patch_embedding.5");
   return gelu_group_norm (pointwise (x, w, "temporal_patch_embedding.6"), groups, w, "temporal_patch_embedding.8");
@@ -255,11 +255,11 @@ void
 TokenizerModel::check_inputs (const at::Tensor &stft, const at::Tensor &raw) const
 {
   const TokenizerConfig &c = config_;
-  if (stft.dim () != 3 || raw.dim () != 2 || stft.size (0) != raw.size (0) || stft.size (1) < c.bins ||
-      raw.size (1) < c.kernel || stft.size (2) != (raw.size (1) - c.kernel) / c.stride + 1 ||
+  if (stft.dim () != 3 || raw.dim () != 2 || stft.size (0) != raw.size (0) || stft.size (1) < c.geometry.bins ||
+      raw.size (1) < c.geometry.n_fft || stft.size (2) != (raw.size (1) - c.geometry.n_fft) / c.geometry.hop + 1 ||
       stft.scalar_type () != at::kFloat || raw.scalar_type () != at::kFloat)
-    throw ModelError ("tokenizer: stft must be float (N, " + std::to_string (c.bins) + ", T) and raw float (N, (T-1)*" +
-        std::to_string (c.stride) + "+" + std::to_string (c.kernel) + ")");
+    throw ModelError ("tokenizer: stft must be float (N, " + std::to_string (c.geometry.bins) + ", T) and raw float (N, (T-1)*" +
+        std::to_string (c.geometry.hop) + "+" + std::to_string (c.geometry.n_fft) + ")");
 }
 
 at::Tensor
@@ -379,7 +379,7 @@ TokenizerModel::tokenize_features (const at::Tensor &freq, const at::Tensor &raw
       freq.size (2) != c.agg_channels () * c.agg_positions () || freq.scalar_type () != at::kFloat)
     throw ModelError ("tokenizer: frequency features must be float (N, T, " +
         std::to_string (c.agg_channels () * c.agg_positions ()) + ") for raw (N, (T-1)*" +
-        std::to_string (c.stride) + "+" + std::to_string (c.kernel) + ")");
+        std::to_string (c.geometry.hop) + "+" + std::to_string (c.geometry.n_fft) + ")");
   at::Tensor tokens = at::empty ({N, T}, kLong);
   in_chunks (N, [&] (int64_t s, int64_t m) {
     tokens.narrow (0, s, m).copy_ (nearest_codes (encode_features (freq.narrow (0, s, m), raw.narrow (0, s, m))));

@@ -70,17 +70,18 @@ struct TokenizerConfig {
   int temporal_depth = 2;   /* "temporal-depth" */
   int decoder_depth = 8;    /* "decoder-depth" */
   int codebook = 8192;      /* "vocabulary" */
-  int bins = 100;           /* "bins": frequency bins fed to the model */
+  /* The window geometry keys (lib/format): bins fed to the model; n-fft and
+   * hop are the temporal conv's kernel and stride. The authors' by default. */
+  WindowGeometry geometry = WindowGeometry::from_metadata ({});
   int freq_patch = 5;       /* "freq-patch": bins per frequency patch */
-  int kernel = 200;         /* "n-fft": temporal conv kernel */
-  int stride = 100;         /* "hop": temporal conv stride */
   double beta = 1.0;        /* commitment weight (training) */
   double decay = 0.99;      /* EMA decay (training) */
 
-  int freq_patches () const { return bins / freq_patch; }             /* 20 */
+  int freq_patches () const { return geometry.bins / freq_patch; }    /* 20 */
   int agg_positions () const { return freq_patches () / freq_patch; }  /* 4 */
-  int agg_channels () const { return emb / (2 * (bins / (freq_patch * freq_patch))); }  /* 8 */
-  int frames (int window_samples) const { return (window_samples - kernel) / stride + 1; }
+  int agg_channels () const { return emb / (2 * (geometry.bins / (freq_patch * freq_patch))); }  /* 8 */
+  /* Token frames of a window of `window_samples` (any length, not only the geometry's). */
+  int frames (int window_samples) const { return (window_samples - geometry.n_fft) / geometry.hop + 1; }
 
   /* Throws ModelError (prefixed by `where`) when the numbers cannot build a
    * model (e.g. frequency features + emb/2 != emb). */

@@ -6,6 +6,7 @@
 #include <ATen/core/grad_mode.h>
 
 #include <cstring>
+#include <stdexcept>
 
 namespace neuro {
 namespace tfm {
@@ -36,13 +37,13 @@ TokenizerConfig::validate (const std::string &where) const
     fail (where, "embedding-size " + std::to_string (emb) + " is not a multiple of heads " + std::to_string (heads));
   if (emb % 8 != 0)
     fail (where, "embedding-size must be a multiple of 8 (GroupNorm groups of emb/4 over emb/2 channels)");
-  if (freq_patch <= 0 || bins < freq_patch * freq_patch)
-    fail (where, "bins (" + std::to_string (bins) + ") must be at least freq-patch^2 (" +
+  if (freq_patch <= 0 || geometry.bins < freq_patch * freq_patch)
+    fail (where, "bins (" + std::to_string (geometry.bins) + ") must be at least freq-patch^2 (" +
         std::to_string (freq_patch * freq_patch) + ")");
   if (agg_channels () <= 0 || agg_channels () * agg_positions () != emb / 2)
     fail (where, "frequency features (" + std::to_string (agg_channels ()) + " x " + std::to_string (agg_positions ()) +
         ") must equal embedding-size/2 = " + std::to_string (emb / 2) + "; choose bins/freq-patch accordingly");
-  if (kernel <= 0 || stride <= 0 || codebook <= 0 || freq_depth < 0 || temporal_depth < 0 || decoder_depth < 0)
+  if (geometry.n_fft <= 0 || geometry.hop <= 0 || codebook <= 0 || freq_depth < 0 || temporal_depth < 0 || decoder_depth < 0)
     fail (where, "n-fft, hop, vocabulary must be positive and depths non-negative");
 }
 
@@ -56,10 +57,12 @@ TokenizerConfig::from_file (const SafetensorsFile &file)
   c.temporal_depth = metadata_int (file, "temporal-depth", c.temporal_depth);
   c.decoder_depth = metadata_int (file, "decoder-depth", c.decoder_depth);
   c.codebook = metadata_int (file, "vocabulary", c.codebook);
-  c.bins = metadata_int (file, "bins", c.bins);
   c.freq_patch = metadata_int (file, "freq-patch", c.freq_patch);
-  c.kernel = metadata_int (file, "n-fft", c.kernel);
-  c.stride = metadata_int (file, "hop", c.stride);
+  try {
+    c.geometry = WindowGeometry::from_metadata (file.metadata ());
+  } catch (const std::invalid_argument &e) {
+    fail ("model file '" + file.path () + "'", e.what ());
+  }
   c.validate ("model file '" + file.path () + "'");
   return c;
 }
@@ -75,10 +78,8 @@ TokenizerConfig::metadata () const
   put_int (m, "temporal-depth", temporal_depth);
   put_int (m, "decoder-depth", decoder_depth);
   put_int (m, "vocabulary", codebook);
-  put_int (m, "bins", bins);
   put_int (m, "freq-patch", freq_patch);
-  put_int (m, "n-fft", kernel);
-  put_int (m, "hop", stride);
+  geometry.write_metadata (m);
   return m;
 }
 

@@ -26,9 +26,9 @@ tokenize_windows (tfm::TokenizerModel &model, const std::vector<ChannelWindow> &
   const auto &cfg = model.config ();
   std::vector<torch::Tensor> out;
   for (const auto &w : windows) {
-    long T = static_cast<long> (w.stft.size ()) / (channels * cfg.bins);
+    long T = static_cast<long> (w.stft.size ()) / (channels * cfg.geometry.bins);
     long L = static_cast<long> (w.raw.size ()) / channels;
-    auto stft = torch::from_blob (const_cast<float *> (w.stft.data ()), {channels, cfg.bins, T});
+    auto stft = torch::from_blob (const_cast<float *> (w.stft.data ()), {channels, cfg.geometry.bins, T});
     auto raw = torch::from_blob (const_cast<float *> (w.raw.data ()), {channels, L});
     out.push_back (model.nearest_codes (model.encode (stft, raw)));
   }

@@ -34,9 +34,7 @@ config_of (const TokenizerJob &job)
   c.temporal_depth = job.temporal_depth;
   c.decoder_depth = job.decoder_depth;
   c.codebook = job.codebook;
-  c.bins = job.windows.bins;
-  c.kernel = job.windows.n_fft;
-  c.stride = job.windows.hop;
+  c.geometry = job.windows;
   c.validate ("tfm-train");
   return c;
 }
@@ -158,9 +156,7 @@ metadata_of (const TokenizerJob &job, const TokenizerQuality &q, double seconds,
   }
   m["architecture"] = "tfm-tokenizer";
   m["modality"] = job.modality;
-  m["id"] = job.id;
-  job.windows.write_metadata (m);
-  m["vocabulary"] = std::to_string (job.codebook);
+  m["id"] = job.id;  /* geometry and vocabulary: the model's config writes them */
   m["normalize"] = "q95";
   m["window"] = "hann";
   const Schedule &s = job.schedule;

@@ -39,9 +39,9 @@ small_config ()
   c.temporal_depth = 1;
   c.decoder_depth = 2;
   c.codebook = 64;
-  c.bins = 50;
-  c.kernel = 100;
-  c.stride = 50;
+  c.geometry.bins = 50;
+  c.geometry.n_fft = 100;
+  c.geometry.hop = 50;
   return c;
 }
 
@@ -52,8 +52,8 @@ struct Inputs {
 Inputs
 make_inputs (const TokenizerConfig &c, int64_t n, int64_t frames)
 {
-  const at::Tensor raw = at::randn ({n, (frames - 1) * c.stride + c.kernel});
-  return {at::rand ({n, c.bins, frames}) * 5.0, raw};
+  const at::Tensor raw = at::randn ({n, (frames - 1) * c.geometry.hop + c.geometry.n_fft});
+  return {at::rand ({n, c.geometry.bins, frames}) * 5.0, raw};
 }
 
 double
