@@ -37,6 +37,8 @@ stream_info (const Json &j)
   s.model = j.value ("model", "");
   s.model_sha256 = j.value ("model-sha256", "");
   s.source = j.value ("source", "");
+  s.window_frames = j.value ("window-frames", 0);
+  s.window_stride = j.value ("window-stride", 0);
   return s;
 }
 
@@ -107,7 +109,8 @@ Hdf5LineRecorder::take_line (const std::string &line)
       if (tokens.size () != (size_t) info.channels * info.codebooks)
         throw std::runtime_error ("tokens record of the wrong shape");
       const int64_t pts = time_of (j, "pts"), duration = time_of (j, "duration");
-      return rec_.append_tokens (stream, &pts, &duration, tokens.data (), 1);
+      const int64_t window = j.value ("window", (int64_t) -1);
+      return rec_.append_tokens (stream, &pts, &duration, tokens.data (), 1, &window);
     }
     if (type == "classification") {
       std::vector<std::string> labels;

@@ -295,12 +295,12 @@ struct Hdf5Recording::Stream {
   bool shaped = false;          /* shape fixed: frames were appended */
   bool narrow = true;           /* uint16 tokens */
   hsize_t chunk_rows = 0;
-  Handle group, tokens, pts, duration;
+  Handle group, tokens, pts, duration, window;
 
   /* frames not yet in the file, at most one chunk */
   std::vector<uint16_t> tokens16;
   std::vector<uint32_t> tokens32;
-  std::vector<int64_t> pending_pts, pending_duration;
+  std::vector<int64_t> pending_pts, pending_duration, pending_window;
 
   std::vector<std::string> labels;
   std::vector<int64_t> c_pts, c_duration;
@@ -389,7 +389,8 @@ Hdf5Recording::describe_stream (const Hdf5StreamInfo &info)
   if (!st)
     st.reset (new Stream ());
   if (st->shaped && (info.channels != st->info.channels || info.codebooks != st->info.codebooks
-          || (info.vocabulary > kMaxNarrowVocabulary) != !st->narrow))
+          || (info.vocabulary > kMaxNarrowVocabulary) != !st->narrow
+          || (info.window_frames > 0) != st->window.valid ()))
     return abandon (Hdf5Status::failure ("Stream " + std::to_string (info.stream) + " changed from "
         + std::to_string (st->info.channels) + "×" + std::to_string (st->info.codebooks) +
         " to " + std::to_string (info.channels) + "×" + std::to_string (info.codebooks) +
@@ -423,6 +424,12 @@ shape_stream (hid_t file, Hdf5Recording::Stream &st)
   st.pts = create_growing (st.group.get (), "pts", H5T_STD_I64LE, {}, st.chunk_rows, NULL);
   st.duration = create_growing (st.group.get (), "duration", H5T_STD_I64LE, {}, st.chunk_rows,
       NULL);
+  if (info.window_frames > 0) {
+    const int64_t none = -1;
+    st.window = create_growing (st.group.get (), "window", H5T_STD_I64LE, {}, st.chunk_rows, &none);
+    if (!st.window.valid ())
+      return false;
+  }
   return st.tokens.valid () && st.pts.valid () && st.duration.valid ();
 }
 
@@ -435,6 +442,9 @@ flush_frames (Hdf5Recording::Stream &st)
       append_rows (st.tokens.get (), H5T_NATIVE_UINT32, st.tokens32.data (), n, st.row_values ());
   ok = ok && append_rows (st.pts.get (), H5T_NATIVE_INT64, st.pending_pts.data (), n, 1) &&
       append_rows (st.duration.get (), H5T_NATIVE_INT64, st.pending_duration.data (), n, 1);
+  if (ok && st.window.valid ())
+    ok = append_rows (st.window.get (), H5T_NATIVE_INT64, st.pending_window.data (), n, 1);
+  st.pending_window.clear ();
   st.tokens16.clear ();
   st.tokens32.clear ();
   st.pending_pts.clear ();
@@ -444,7 +454,7 @@ flush_frames (Hdf5Recording::Stream &st)
 
 Hdf5Status
 Hdf5Recording::append_tokens (unsigned stream, const int64_t *pts, const int64_t *duration,
-    const uint32_t *tokens, size_t frames)
+    const uint32_t *tokens, size_t frames, const int64_t *window)
 {
   if (!is_open ())
     return Hdf5Status::failure ("The recording is not open");
@@ -471,6 +481,8 @@ Hdf5Recording::append_tokens (unsigned stream, const int64_t *pts, const int64_t
     }
     st->pending_pts.push_back (pts[f]);
     st->pending_duration.push_back (duration[f]);
+    if (st->window.valid ())
+      st->pending_window.push_back (window ? window[f] : -1);
     errno = 0;
     if (st->pending_frames () >= st->chunk_rows && !flush_frames (*st))
       return abandon (hdf5_failure ("write the tokens of stream " + std::to_string (stream), part_));
@@ -542,6 +554,9 @@ write_stream_attributes (const Hdf5Recording::Stream &st)
     ok = attr_strings (g, "units", i.channel_units);
   if (ok && !i.source.empty ())
     ok = attr_string (g, "source", i.source) && attr_string (g, "source-sha256", i.source_sha256);
+  if (ok && i.window_frames > 0)
+    ok = attr_int (g, "window-frames", i.window_frames) &&
+        attr_int (g, "window-stride", i.window_stride);
   return ok;
 }
 
@@ -599,7 +614,8 @@ Hdf5Recording::write_everything ()
         !write_events (st.group.get (), "annotations", st.a_pts, st.a_duration, "text", st.a_text)
         || !write_events (st.group.get (), "gaps", st.g_pts, st.g_duration, "cause", st.g_cause))
       return hdf5_failure ("write the records of " + which, part_);
-    if (!st.tokens.close () || !st.pts.close () || !st.duration.close () || !st.group.close ())
+    if (!st.tokens.close () || !st.pts.close () || !st.duration.close () || !st.window.close () ||
+        !st.group.close ())
       return hdf5_failure ("write " + which, part_);
   }
   if (!write_root_attributes (file_, file_info_))

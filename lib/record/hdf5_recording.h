@@ -54,6 +54,10 @@ struct Hdf5StreamInfo {
   std::string model_sha256;       /* "" when unknown */
   std::string source;             /* file the stream was read from; "" when unknown */
   std::string source_sha256;
+  /* Overlapping windows (caps window-frames, window-stride): frames per window
+   * and frames between window starts; 0 for a plain stream. Such a stream
+   * gets a `window` dataset: the window of each frame. */
+  int window_frames = 0, window_stride = 0;
 };
 
 class Hdf5Recording {
@@ -76,9 +80,11 @@ public:
   Hdf5Status describe_stream (const Hdf5StreamInfo &info);
 
   /* frames × channels × codebooks tokens, channel-major per frame; each value
-   * below the vocabulary or kNoToken. pts and duration in ns, one per frame. */
+   * below the vocabulary or kNoToken. pts and duration in ns, one per frame;
+   * window: the window index of each frame, for streams with window_frames > 0
+   * (else ignored, may be null). */
   Hdf5Status append_tokens (unsigned stream, const int64_t *pts, const int64_t *duration,
-      const uint32_t *tokens, size_t frames);
+      const uint32_t *tokens, size_t frames, const int64_t *window = nullptr);
   Hdf5Status add_classification (unsigned stream, int64_t pts, int64_t duration,
       int class_index, const std::vector<std::string> &labels,
       const std::vector<double> &probabilities);

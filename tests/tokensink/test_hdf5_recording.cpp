@@ -1,5 +1,6 @@
 /* lib/record/hdf5_recording: the HDF5 layout read back with the HDF5 C API,
- * the .part-then-rename rule, and failures that leave nothing behind. */
+ * the .part-then-rename rule, and failures that leave nothing behind;
+ * lib/record/hdf5_lines: the mapping from tokensink's records. */
 #include <hdf5.h>
 
 #include <cerrno>
@@ -13,6 +14,7 @@
 #include <gst/check/gstcheck.h>
 #include <sys/resource.h>
 
+#include "hdf5_lines.h"
 #include "hdf5_recording.h"
 
 namespace {
@@ -411,6 +413,61 @@ GST_START_TEST (test_write_failure_n)
 }
 GST_END_TEST;
 
+/* The records-to-HDF5 mapping: label order kept (not sorted), null times as
+ * -1, overlapping windows as a `window` dataset with the stream's geometry. */
+GST_START_TEST (test_lines)
+{
+  const std::string dir = tmp_dir (), path = dir + "/lines.h5";
+  neuro::Hdf5LineRecorder rec;
+  fail_unless (rec.create (path, false).ok);
+  std::string lines =
+      "{\"type\":\"header\",\"version\":1,\"start-utc\":\"2026-01-01T00:00:00.000000000Z\","
+      "\"start-unix-ns\":1,\"clock\":\"c\",\"host\":\"h\",\"software\":\"s\"}\n"
+      "{\"type\":\"stream\",\"stream\":2,\"pad\":\"sink_2\",\"modality\":\"eeg\",\"channels\":[\"a\",\"b\"],"
+      "\"units\":null,\"framerate\":[2,1],\"vocabulary\":16,\"codebooks\":1,\"model\":\"m\","
+      "\"window-frames\":3,\"window-stride\":1}\n"
+      "{\"type\":\"stream\",\"stream\":4,\"pad\":\"sink_4\",\"modality\":\"audio\",\"channels\":[\"x\"],"
+      "\"units\":null,\"framerate\":[25,1],\"vocabulary\":70000,\"codebooks\":1,\"model\":\"n\"}\n";
+  for (int w = 0; w < 2; w++)
+    for (int f = 0; f < 3; f++)
+      lines += "{\"type\":\"tokens\",\"stream\":2,\"pts\":" + std::to_string ((w + f) * 500) +
+          ",\"duration\":500,\"tokens\":[" + std::to_string (w * 3 + f) + ",null],\"window\":" +
+          std::to_string (w) + "}\n";
+  lines += "{\"type\":\"tokens\",\"stream\":4,\"pts\":0,\"duration\":40,\"tokens\":[69999]}\n"
+      "{\"type\":\"classification\",\"stream\":2,\"pts\":null,\"duration\":7,\"label\":\"zeta\","
+      "\"class\":0,\"probabilities\":{\"zeta\":0.75,\"alpha\":0.25}}\n"
+      "{\"type\":\"end\",\"stream\":2,\"pts\":2000,\"frames\":6}\n";
+  neuro::Hdf5Status st = rec.take_lines (lines);
+  fail_unless (st.ok, "%s", st.message.c_str ());
+  st = rec.finish ();
+  fail_unless (st.ok, "%s", st.message.c_str ());
+
+  hid_t file = H5Fopen (path.c_str (), H5F_ACC_RDONLY, H5P_DEFAULT);
+  std::vector<hsize_t> dims;
+  std::vector<int64_t> window = read_dataset<int64_t> (file, "/stream2/window", H5T_NATIVE_INT64,
+      &dims);
+  fail_unless (window == std::vector<int64_t> ({0, 0, 0, 1, 1, 1}));
+  std::vector<uint32_t> tokens = read_dataset<uint32_t> (file, "/stream2/tokens", H5T_NATIVE_UINT32,
+      &dims);
+  fail_unless (tokens == std::vector<uint32_t> ({0, 0xFFFF, 1, 0xFFFF, 2, 0xFFFF, 3, 0xFFFF, 4,
+              0xFFFF, 5, 0xFFFF}));
+  hid_t g = H5Gopen2 (file, "/stream2", H5P_DEFAULT);
+  fail_unless (read_ints_attr (g, "window-frames") == std::vector<int64_t> {3});
+  fail_unless (read_ints_attr (g, "window-stride") == std::vector<int64_t> {1});
+  H5Gclose (g);
+  g = H5Gopen2 (file, "/stream2/classifications", H5P_DEFAULT);
+  fail_unless (read_strings_attr (g, "labels") == std::vector<std::string> ({"zeta", "alpha"}));
+  H5Gclose (g);
+  fail_unless (read_dataset<int64_t> (file, "/stream2/classifications/pts", H5T_NATIVE_INT64,
+          &dims) == std::vector<int64_t> {neuro::kHdf5NoTime});
+  fail_unless (H5Lexists (file, "/stream4/window", H5P_DEFAULT) == 0);
+  check_tokens_storage (file, "/stream4/tokens", 4, 0xFFFFFFFFu);
+  H5Fclose (file);
+  g_remove (path.c_str ());
+  g_rmdir (dir.c_str ());
+}
+GST_END_TEST;
+
 static Suite *
 hdf5_recording_suite (void)
 {
@@ -419,6 +476,7 @@ hdf5_recording_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_layout);
   tcase_add_test (tc, test_empty_stream);
+  tcase_add_test (tc, test_lines);
   tcase_add_test (tc, test_existing_file_n);
   tcase_add_test (tc, test_bad_data_n);
   tcase_add_test (tc, test_unfinished_n);
