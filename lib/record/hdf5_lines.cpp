@@ -4,8 +4,6 @@
 
 #include <vector>
 
-#include "file_hash.h"
-
 namespace neuro {
 
 /* Ordered, so that probabilities keep their label order. */
@@ -37,6 +35,7 @@ stream_info (const Json &j)
   s.model = j.value ("model", "");
   s.model_sha256 = j.value ("model-sha256", "");
   s.source = j.value ("source", "");
+  s.source_sha256 = j.value ("source-sha256", "");
   s.window_frames = j.value ("window-frames", 0);
   s.window_stride = j.value ("window-stride", 0);
   return s;
@@ -140,18 +139,13 @@ Hdf5LineRecorder::take_line (const std::string &line)
 Hdf5Status
 Hdf5LineRecorder::finish ()
 {
-  for (auto &entry : streams_) {
-    Hdf5StreamInfo &info = entry.second;
-    if (info.source.empty ())
-      continue;
-    info.source_sha256 = file_sha256 (info.source);
-    if (file_info_.source.empty ()) {
+  for (const auto &entry : streams_) {
+    const Hdf5StreamInfo &info = entry.second;
+    if (!info.source.empty ()) {
       file_info_.source = info.source;
       file_info_.source_sha256 = info.source_sha256;
+      break;
     }
-    Hdf5Status s = rec_.describe_stream (info);
-    if (!s.ok)
-      return s;
   }
   rec_.set_file_info (file_info_);
   return rec_.finish ();

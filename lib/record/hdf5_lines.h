@@ -6,8 +6,8 @@
  *
  * Per stream, the last `stream` record is the description written; `end`
  * records are implied (a file exists only once every stream has ended).
- * The SHA-256 of each stream's source file is taken at finish(); the first
- * stream with a source gives the file's root `source` and `source-sha256`. */
+ * The first stream with a source gives the file's root `source` and
+ * `source-sha256`. */
 #pragma once
 
 #include <map>
