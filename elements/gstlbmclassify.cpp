@@ -26,6 +26,11 @@
  *  - probabilities (GstValueArray of gdouble): class probabilities, in class order
  *  - p-<label> (gdouble, 0..1): probability of each class, one field per label
  *
+ * Overlapping windows (caps with window-frames and window-stride, from
+ * tfmtokenize window-stride=K below its window length): each buffer is one
+ * window, classified as a whole, so there is one decision per incoming
+ * window, every K token frames; window and stride must be left unset.
+ *
  * A window never spans a discontinuity: the frame history is cleared on a
  * DISCONT buffer, a flush, a new stream, a change of caps or channel names,
  * and whenever a frame's time is more than half a frame period away from
@@ -105,7 +110,7 @@ struct State
   int stride = 0;
 
   /* fixed by caps and tags */
-  neuro::TokensInfo stream;
+  neuro::TokensInfo stream;  /* window_frames > 0: one overlapping window per buffer */
   GstClockTime frame_period = GST_CLOCK_TIME_NONE;
   std::vector<std::string> channel_names;  /* from the neuro-channel-names tag */
   std::vector<int> channel_map;            /* stream channel feeding each model channel */
@@ -351,6 +356,39 @@ check_stream_matches_model (GstLbmClassify * self)
   return true;
 }
 
+/* Caps with window-frames (tfmtokenize window-stride below its window
+ * length) announce overlapping windows, one per buffer: each is classified
+ * as a whole, one decision per incoming window. Otherwise the decision
+ * window comes from the properties and the model, as start () resolved. */
+static bool
+window_from_caps (GstLbmClassify * self)
+{
+  State *st = self->state;
+  GST_OBJECT_LOCK (self);
+  const guint window = st->window_property;
+  const guint stride = st->stride_property;
+  const std::string path = st->model_path;
+  GST_OBJECT_UNLOCK (self);
+  const int frames = st->stream.window_frames;
+  if (frames == 0)
+    return resolve_window (self, path, window, stride);
+  if (frames > st->classifier->max_frames ()) {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+        ("The incoming windows have %d token frames, more than model \"%s\" supports (%d frames).",
+            frames, path.c_str (), st->classifier->max_frames ()), (NULL));
+    return false;
+  }
+  if ((window && (int) window != frames) || stride) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("The stream carries overlapping windows of %d token frames (tfmtokenize window-stride), and "
+            "lbmclassify makes one decision per incoming window: leave window and stride unset "
+            "(window=%u, stride=%u are set).", frames, window, stride), (NULL));
+    return false;
+  }
+  st->window = st->stride = frames;
+  return true;
+}
+
 static gboolean
 gst_lbm_classify_set_caps (GstBaseTransform * trans, GstCaps * incaps, GstCaps * outcaps)
 {
@@ -363,7 +401,7 @@ gst_lbm_classify_set_caps (GstBaseTransform * trans, GstCaps * incaps, GstCaps *
         ("lbmclassify: %s: %" GST_PTR_FORMAT, problem.c_str (), incaps), (NULL));
     return FALSE;
   }
-  if (!check_stream_matches_model (self))
+  if (!check_stream_matches_model (self) || !window_from_caps (self))
     return FALSE;
   st->frame_period = st->stream.frame_time (1);
   st->channel_map_ready = false;
@@ -606,7 +644,16 @@ gst_lbm_classify_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
             "frames of %d channels x 4 bytes.", map.size, st->stream.channels), (NULL));
     return GST_FLOW_ERROR;
   }
-  if (GST_BUFFER_IS_DISCONT (buffer))
+  const gsize frames_in_buffer = map.size / frame_bytes;
+  if (st->stream.window_frames > 0 && frames_in_buffer != (gsize) st->stream.window_frames) {
+    gst_buffer_unmap (buffer, &map);
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+        ("A buffer of an overlapping-window stream holds %" G_GSIZE_FORMAT " token frames, not one "
+            "window of %d.", frames_in_buffer, st->stream.window_frames), (NULL));
+    return GST_FLOW_ERROR;
+  }
+  /* Each overlapping window is classified on its own. */
+  if (GST_BUFFER_IS_DISCONT (buffer) || st->stream.window_frames > 0)
     reset_history (st);
 
   /* Token payloads are little-endian uint32, like this host's (x86/arm LE). */

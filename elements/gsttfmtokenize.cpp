@@ -7,33 +7,45 @@
  * cutting lives in lib/window (shared with the training tool and the tests),
  * the model in models/ (LibTorch); this file is the GStreamer glue.
  *
- * Windows are fixed, as in the reference: window w holds input samples
- * [w·L, (w+1)·L) (L = the model's window-samples); its T = (L − n-fft)/hop + 1
- * tokens per channel come from the frames wholly inside it. Frames straddling
- * two windows (one per window for n-fft = 2·hop) produce no token. With
- * normalize=q95 each channel of each window is divided by
- * quantile(|x|, 0.95) + 1e-8 of its samples first. All channels of a window are
- * tokenized in one batch.
+ * By default windows are fixed, as in the reference: window w holds input
+ * samples [w·L, (w+1)·L) (L = the model's window-samples); its
+ * T = (L − n-fft)/hop + 1 tokens per channel come from the frames wholly
+ * inside it. Frames straddling two windows (one per window for n-fft = 2·hop)
+ * produce no token. window-stride=K (1..S, S = L/hop) starts a window every K
+ * hops instead: window w holds samples [w·K·hop, w·K·hop + L), and, being
+ * cut and normalised on its own, gives exactly the reference's tokens for an
+ * input starting there. With normalize=q95 each channel of each window is
+ * divided by quantile(|x|, 0.95) + 1e-8 of its samples first. All channels
+ * of a window are tokenized in one batch; with normalize=none overlapping
+ * windows share the frequency branch of their common frames.
  *
- * One output buffer per window: T token frames, frame-major, each frame
- * `channels` uint32 little-endian. Buffer PTS = PTS of the window's first
- * frame (stream start + w·L/rate, from the frame counter, never accumulated),
- * duration = T·hop/rate; token frame i of the buffer is at PTS + i·hop/rate.
- * offset/offset-end count token frames since the last discontinuity.
+ * emit=window: one output buffer per window, T token frames, frame-major,
+ * each frame `channels` uint32 little-endian. Buffer PTS = PTS of the
+ * window's first frame (stream start + w·K·hop/rate, from the frame counter,
+ * never accumulated), duration = T·hop/rate; token frame i of the buffer is
+ * at PTS + i·hop/rate; offset/offset-end = w·T, (w+1)·T since the last
+ * discontinuity. When K < S the src caps add window-frames=T and
+ * window-stride=K. emit=newest (K ≤ T): one continuous stream, the first
+ * window's T frames, then the newest K frames of each later window, with the
+ * same timestamp rule; offsets are stream frame indices.
  *
  * State resets on DISCONT, on a PTS jump of more than half a frame, on flush
  * and at stream start: the window grid restarts at the next frame. At EOS the
  * frames of an unfinished window are dropped (logged), never padded.
  *
- * Latency: a window leaves when its last frame arrives, (T − 1)·hop/rate after
- * its first frame, plus the forward pass (measured; a latency message is posted
- * when it grows). With stft's own n-fft/rate this adds up to L/rate.
+ * Latency: a buffer leaves when its window's last frame arrives, (T − 1)
+ * hops after its first frame for emit=window, (K − 1) hops for emit=newest,
+ * plus the forward pass (measured; a latency message is posted when it
+ * grows). In a live stream a window whose successor is already due is
+ * skipped (skipped-windows counts them; a QoS message per skip, one
+ * warning); emit=newest then sends a GAP event for the frames nobody
+ * tokenized and restarts with a DISCONT buffer.
  *
  * Stream tags pass through; a stream tag list without `neuro-modality` gets
  * the model's modality, and a stream without tags gets one carrying it.
  * Serialized custom events (neuro-annotation, ...) are forwarded when they
  * arrive; they carry their own timestamps. No bus messages besides errors,
- * warnings and latency.
+ * warnings, latency and QoS.
  *
  * ## Example launch lines
  * |[
@@ -42,6 +54,9 @@
  * |[
  * gst-launch-1.0 filesrc location=x.wav ! wavparse ! audioconvert ! audioresample ! stft ! tfmtokenize modality=audio ! fakesink
  * ]| Tokenizes audio with the shipped audio model, resampled to the model's rate.
+ * |[
+ * gst-launch-1.0 eegsrc is-live=true samplesperbuffer=10 ! stft ! tfmtokenize window-stride=1 emit=newest ! fakesink
+ * ]| A live token stream: a token per channel every 0.5 s, each from the 10 s window ending with it.
  */
 #include "gsttfmtokenize.h"
 
@@ -54,6 +69,7 @@
 #include <vector>
 
 #include "file_hash.h"
+#include "frame_sharing.h"
 #include "media.h"
 #include "model_slot.h"
 #include "tags.h"
@@ -67,6 +83,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_tfm_tokenize_debug);
 #define DEFAULT_MODALITY GST_TFM_TOKENIZE_MODALITY_EEG
 #define DEFAULT_NORMALIZE GST_TFM_TOKENIZE_NORMALIZE_Q95
 #define DEFAULT_THREADS 0
+#define DEFAULT_WINDOW_STRIDE 0
+#define DEFAULT_EMIT GST_TFM_TOKENIZE_EMIT_WINDOW
 
 enum
 {
@@ -75,6 +93,9 @@ enum
   PROP_MODALITY,
   PROP_NORMALIZE,
   PROP_THREADS,
+  PROP_WINDOW_STRIDE,
+  PROP_EMIT,
+  PROP_SKIPPED_WINDOWS,
 };
 
 /* Everything that exists between NULL->READY and READY->NULL (the model) or
@@ -85,8 +106,14 @@ struct TokenizeState
   std::string model_id;
   std::string model_sha256;     /* of the model file, for the caps: recordings name it */
 
+  /* Window stride K (resolved: 1..S) and emit mode, fixed from READY to
+   * the next READY (settings_problem() checked them). */
+  int window_stride = 0;
+  GstTfmTokenizeEmit emit = DEFAULT_EMIT;
+
   /* Negotiated stream. */
   std::unique_ptr<neuro::WindowCutter> cutter;
+  std::unique_ptr<neuro::FrameSharingTokenizer> sharing;  /* normalize=none with overlap */
   gint rate = 0;
   gint channels = 0;
 
@@ -94,6 +121,15 @@ struct TokenizeState
   GstClockTime base_pts = GST_CLOCK_TIME_NONE;
   bool discont = true;
   std::deque<neuro::TokenizerWindow> ready;
+  guint64 next_frame = 0;  /* emit=newest: first frame not yet sent */
+
+  /* Live overload handling: upstream latency learnt from the first window. */
+  bool upstream_known = false;
+  bool upstream_live = false;
+  GstClockTime upstream_latency = 0;
+  bool overload_warned = false;
+  guint64 processed = 0;   /* windows tokenized since READY */
+  guint64 skipped = 0;     /* windows skipped since READY (property, object lock) */
 
   /* Since the stream started: to say so when it ends before its first window. */
   guint64 frames_in = 0;
@@ -115,6 +151,8 @@ struct _GstTfmTokenize
   GstTfmTokenizeModality modality;
   GstTfmTokenizeNormalize normalize;
   gint threads;
+  gint window_stride;
+  GstTfmTokenizeEmit emit;
 
   TokenizeState *state;
 };
@@ -149,6 +187,22 @@ gst_tfm_tokenize_normalize_get_type (void)
   };
   if (g_once_init_enter (&type))
     g_once_init_leave (&type, g_enum_register_static ("GstTfmTokenizeNormalize", values));
+  return type;
+}
+
+static GType
+gst_tfm_tokenize_emit_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_TFM_TOKENIZE_EMIT_WINDOW, "One buffer per window with all its T token frames", "window"},
+    {GST_TFM_TOKENIZE_EMIT_NEWEST,
+        "One continuous stream: a window's frames that no earlier window gave (the first window's T, "
+        "then the newest window-stride of each)", "newest"},
+    {0, NULL, NULL},
+  };
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstTfmTokenizeEmit", values));
   return type;
 }
 
@@ -225,6 +279,43 @@ refresh_model (GstTfmTokenize * self)
   return TRUE;
 }
 
+/* ---- window stride and emit -------------------------------------------- */
+
+/* Checks window-stride and emit against the loaded model and fixes them in
+ * the state until the next READY; empty when they fit, else the sentence
+ * for the error. */
+static std::string
+resolve_settings (GstTfmTokenize * self)
+{
+  TokenizeState & st = *self->state;
+  GST_OBJECT_LOCK (self);
+  const gint stride = self->window_stride;
+  const GstTfmTokenizeEmit emit = self->emit;
+  GST_OBJECT_UNLOCK (self);
+  const neuro::WindowGeometry g = st.slot.model->info ().geometry.with_channels (1);
+  const int K = stride > 0 ? stride : g.frames_per_stride ();
+  const int T = g.frames_per_window ();
+  const std::string model = "model \"" + st.slot.path + "\": ";
+  std::string problem = neuro::check_window_stride (g, K);
+  if (!problem.empty ())
+    return model + problem;
+  if (emit == GST_TFM_TOKENIZE_EMIT_NEWEST && K > T)
+    return model + "emit=newest needs window-stride <= " + std::to_string (T) + " (the token frames of a "
+        "window) so that every frame gets a token, but window-stride is " + std::to_string (K) +
+        (stride == 0 ? " (the default: windows back to back)" : "") + ". Set window-stride=1 for a token "
+        "every hop, or use emit=window";
+  st.window_stride = K;
+  st.emit = emit;
+  return "";
+}
+
+static bool
+overlapping_windows (const TokenizeState & st)
+{
+  const neuro::WindowGeometry g = st.slot.model->info ().geometry.with_channels (1);
+  return st.window_stride > 0 && st.window_stride < g.frames_per_stride ();
+}
+
 /* ---- caps -------------------------------------------------------------- */
 
 /* What the model needs on the sink pad. The window and scaling it was trained
@@ -248,6 +339,8 @@ model_spectrogram (const TokenizeState & st)
   return s;
 }
 
+/* Overlapping windows in emit=window repeat frames: the caps say how, so
+ * downstream can tell window w's frames apart (buffer offset = w * T). */
 static neuro::TokensInfo
 model_tokens (const TokenizeState & st)
 {
@@ -260,6 +353,10 @@ model_tokens (const TokenizeState & st)
   t.fps_d = info.geometry.hop;
   t.model = st.model_id;
   t.model_sha256 = st.model_sha256;
+  if (st.emit == GST_TFM_TOKENIZE_EMIT_WINDOW && overlapping_windows (st)) {
+    t.window_frames = info.geometry.frames_per_window ();
+    t.window_stride = st.window_stride;
+  }
   return t;
 }
 
@@ -380,9 +477,13 @@ reset_stream (TokenizeState & st)
 {
   if (st.cutter)
     st.cutter->reset ();
+  if (st.sharing)
+    st.sharing->reset ();
   st.base_pts = GST_CLOCK_TIME_NONE;
   st.discont = true;
   st.ready.clear ();
+  st.next_frame = 0;
+  st.upstream_known = false;
 }
 
 static gboolean
@@ -398,11 +499,17 @@ gst_tfm_tokenize_set_caps (GstBaseTransform * trans, GstCaps * incaps, GstCaps *
   const neuro::WindowNormalize normalize = normalize_setting (self) == GST_TFM_TOKENIZE_NORMALIZE_Q95 ?
       neuro::WindowNormalize::Q95 : neuro::WindowNormalize::None;
   st.cutter = std::make_unique<neuro::WindowCutter> (st.slot.model->info ().geometry.with_channels (st.channels),
-      normalize);
+      normalize, st.window_stride);
+  /* Without a per-window divisor a frame's spectrum is the same in every
+   * window holding it, so its frequency branch is computed once. */
+  const bool share = normalize == neuro::WindowNormalize::None &&
+      st.window_stride < st.cutter->geometry ().frames_per_window ();
+  st.sharing.reset (share ? new neuro::FrameSharingTokenizer (*st.slot.model, st.channels) : nullptr);
   reset_stream (st);
-  GST_INFO_OBJECT (self, "%d channels, %d frames per window, %d frames per stride; out %" GST_PTR_FORMAT,
-      st.channels, st.cutter->geometry ().frames_per_window (), st.cutter->geometry ().frames_per_stride (),
-      outcaps);
+  GST_INFO_OBJECT (self, "%d channels, %d frames per window, a window every %d frames (%s%s); out %"
+      GST_PTR_FORMAT, st.channels, st.cutter->geometry ().frames_per_window (), st.window_stride,
+      st.emit == GST_TFM_TOKENIZE_EMIT_NEWEST ? "newest frames" : "whole windows",
+      share ? ", frequency branch shared" : "", outcaps);
   return TRUE;
 }
 
@@ -436,6 +543,99 @@ track_continuity (GstTfmTokenize * self, GstBuffer * in)
         st.cutter->pending_frames ());
   reset_stream (st);
   st.base_pts = GST_CLOCK_TIME_IS_VALID (pts) ? pts : 0;
+}
+
+/* ---- live overload ----------------------------------------------------- */
+
+/* Whether upstream is live and how late its data may legitimately arrive,
+ * asked once per continuous run. */
+static void
+learn_upstream (GstTfmTokenize * self)
+{
+  TokenizeState & st = *self->state;
+  st.upstream_known = true;
+  st.upstream_live = false;
+  GstQuery *q = gst_query_new_latency ();
+  if (gst_pad_peer_query (GST_BASE_TRANSFORM_SINK_PAD (self), q)) {
+    gboolean live;
+    GstClockTime min, max;
+    gst_query_parse_latency (q, &live, &min, &max);
+    st.upstream_live = live;
+    st.upstream_latency = GST_CLOCK_TIME_IS_VALID (min) ? min : 0;
+  }
+  gst_query_unref (q);
+}
+
+/* How long ago, in running time, the last frame of the window starting at
+ * first_frame was due here (its PTS plus upstream's latency); 0 unless live
+ * with a clock. */
+static GstClockTimeDiff
+window_lateness (GstTfmTokenize * self, guint64 first_frame)
+{
+  TokenizeState & st = *self->state;
+  if (!st.upstream_known)
+    learn_upstream (self);
+  GstClock *clock = st.upstream_live ? gst_element_get_clock (GST_ELEMENT (self)) : NULL;
+  if (!clock)
+    return 0;
+  const GstClockTime clock_time = gst_clock_get_time (clock);
+  gst_object_unref (clock);
+  const GstClockTime base_time = gst_element_get_base_time (GST_ELEMENT (self));
+  if (clock_time < base_time)
+    return 0;  /* not playing yet */
+  const GstClockTime now = clock_time - base_time;
+  const guint64 last = first_frame + st.cutter->geometry ().frames_per_window () - 1;
+  const guint64 due = gst_segment_to_running_time (&GST_BASE_TRANSFORM (self)->segment, GST_FORMAT_TIME,
+      st.base_pts + frame_time (st, last));
+  return GST_CLOCK_TIME_IS_VALID (due) ? GST_CLOCK_DIFF (due + st.upstream_latency, now) : 0;
+}
+
+/* A QoS message per skipped window (processed/dropped in windows, jitter =
+ * lateness) and one warning per run, so the application learns that it
+ * asks for more than the machine does. */
+static void
+report_skip (GstTfmTokenize * self, guint64 index, guint64 first_frame, GstClockTimeDiff lateness)
+{
+  TokenizeState & st = *self->state;
+  GST_OBJECT_LOCK (self);
+  const guint64 skipped = ++st.skipped;
+  const GstClockTime processing = st.processing;
+  GST_OBJECT_UNLOCK (self);
+  const GstClockTime pts = st.base_pts + frame_time (st, first_frame);
+  const GstClockTime duration = frame_time (st, st.cutter->geometry ().frames_per_window ());
+  const GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
+  GstMessage *qos = gst_message_new_qos (GST_OBJECT (self), TRUE,
+      gst_segment_to_running_time (segment, GST_FORMAT_TIME, pts),
+      gst_segment_to_stream_time (segment, GST_FORMAT_TIME, pts), pts, duration);
+  const double proportion = (double) processing / (double) frame_time (st, st.window_stride);
+  const gint quality = (gint) (1000000.0 * st.processed / (double) (st.processed + skipped));
+  gst_message_set_qos_values (qos, lateness, proportion, quality);
+  gst_message_set_qos_stats (qos, GST_FORMAT_BUFFERS, st.processed, skipped);
+  gst_element_post_message (GST_ELEMENT (self), qos);
+  GST_DEBUG_OBJECT (self, "window %" G_GUINT64_FORMAT " is %.3f s late: skipped", index, lateness / 1e9);
+  if (st.overload_warned)
+    return;
+  st.overload_warned = true;
+  GST_ELEMENT_WARNING (self, CORE, CLOCK,
+      ("tfmtokenize cannot keep up with the live stream: a forward pass takes up to %.0f ms for a new "
+          "window every %.0f ms, so it skips to the newest window (the skipped-windows property counts "
+          "them). Use a larger window-stride, fewer channels or more threads.", processing / 1e6,
+          frame_time (st, st.window_stride) / 1e6),
+      ("%" G_GUINT64_FORMAT " channels, window %" G_GUINT64_FORMAT " late by %.3f s", (guint64) st.channels,
+          index, lateness / 1e9));
+}
+
+/* In a live stream a window whose successor is already due is skipped: the
+ * newest window is worth more than a backlog. */
+static bool
+skip_if_late (GstTfmTokenize * self, guint64 index, guint64 first_frame)
+{
+  TokenizeState & st = *self->state;
+  const GstClockTimeDiff lateness = window_lateness (self, first_frame);
+  if (lateness <= (GstClockTimeDiff) frame_time (st, st.window_stride))
+    return false;
+  report_skip (self, index, first_frame, lateness);
+  return true;
 }
 
 static GstFlowReturn
@@ -475,7 +675,14 @@ gst_tfm_tokenize_submit_input_buffer (GstBaseTransform * trans, gboolean is_disc
    * buffer leaves, i.e. for a whole window. */
   track_continuity (self, in);
   std::vector<neuro::TokenizerWindow> done;
-  st.cutter->push (reinterpret_cast<const float *> (map.data), map.size / frame_bytes, done);
+  /* Late windows are dropped before they are laid out: catching up after a
+   * slow forward pass costs little. Skipped ones were complete all the same. */
+  st.cutter->push (reinterpret_cast<const float *> (map.data), map.size / frame_bytes, done,
+      [self, &st] (guint64 index, guint64 first_frame) {
+        const bool skip = skip_if_late (self, index, first_frame);
+        st.windows_out += skip;
+        return skip;
+      });
   st.frames_in += map.size / frame_bytes;
   st.windows_out += done.size ();
   for (auto & w : done)
@@ -538,27 +745,35 @@ ensure_modality_tag (GstTfmTokenize * self)
   gst_pad_push_event (GST_BASE_TRANSFORM_SRC_PAD (self), event);
 }
 
+/* Token frames [from, T) of window w, frame-major. Buffer PTS = PTS of its
+ * first frame, from the frame counter; offsets: emit=window w*T .. (w+1)*T
+ * (so w = offset / T also when windows overlap), emit=newest the stream's
+ * frame indices. */
 static GstBuffer *
-tokens_buffer (GstTfmTokenize * self, const neuro::TokenizerWindow & w, const std::vector<uint32_t> & tokens)
+tokens_buffer (GstTfmTokenize * self, const neuro::TokenizerWindow & w, const std::vector<uint32_t> & tokens,
+    int from)
 {
   TokenizeState & st = *self->state;
   const int T = st.cutter->geometry ().frames_per_window ();
   const int channels = st.channels;
-  GstBuffer *out = gst_buffer_new_allocate (NULL, (gsize) T * channels * sizeof (guint32), NULL);
+  const int n = T - from;
+  GstBuffer *out = gst_buffer_new_allocate (NULL, (gsize) n * channels * sizeof (guint32), NULL);
   GstMapInfo map;
   gst_buffer_map (out, &map, GST_MAP_WRITE);
   guint32 *dst = reinterpret_cast<guint32 *> (map.data);
   /* tokenize() gives channel-major rows; the stream is frame-major. */
-  for (int t = 0; t < T; t++)
+  for (int t = 0; t < n; t++)
     for (int c = 0; c < channels; c++)
-      dst[(size_t) t * channels + c] = GUINT32_TO_LE (tokens[(size_t) c * T + t]);
+      dst[(size_t) t * channels + c] = GUINT32_TO_LE (tokens[(size_t) c * T + from + t]);
   gst_buffer_unmap (out, &map);
 
-  const GstClockTime start = st.base_pts + frame_time (st, w.first_frame);
+  const guint64 first = w.first_frame + from, end = w.first_frame + T;
+  const GstClockTime start = st.base_pts + frame_time (st, first);
   GST_BUFFER_PTS (out) = start;
-  GST_BUFFER_DURATION (out) = st.base_pts + frame_time (st, w.first_frame + T) - start;
-  GST_BUFFER_OFFSET (out) = w.index * T;
-  GST_BUFFER_OFFSET_END (out) = (w.index + 1) * T;
+  GST_BUFFER_DURATION (out) = st.base_pts + frame_time (st, end) - start;
+  const bool whole = st.emit == GST_TFM_TOKENIZE_EMIT_WINDOW;
+  GST_BUFFER_OFFSET (out) = whole ? w.index * T : first;
+  GST_BUFFER_OFFSET_END (out) = whole ? (w.index + 1) * T : end;
   if (st.discont) {
     GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_DISCONT);
     st.discont = false;
@@ -566,23 +781,31 @@ tokens_buffer (GstTfmTokenize * self, const neuro::TokenizerWindow & w, const st
   return out;
 }
 
-static GstFlowReturn
-gst_tfm_tokenize_generate_output (GstBaseTransform * trans, GstBuffer ** outbuf)
+/* emit=newest after skipped windows: the frames nobody tokenized are a GAP
+ * (tokensink records it), and the stream restarts with a DISCONT buffer. */
+static void
+push_gap (GstTfmTokenize * self, guint64 from_frame, guint64 to_frame)
 {
-  GstTfmTokenize *self = GST_TFM_TOKENIZE (trans);
   TokenizeState & st = *self->state;
-  *outbuf = NULL;
-  if (st.ready.empty ())
-    return GST_FLOW_OK;
+  const GstClockTime start = st.base_pts + frame_time (st, from_frame);
+  const GstClockTime end = st.base_pts + frame_time (st, to_frame);
+  gst_pad_push_event (GST_BASE_TRANSFORM_SRC_PAD (self), gst_event_new_gap (start, end - start));
+  st.discont = true;
+}
 
-  const neuro::TokenizerWindow w = std::move (st.ready.front ());
-  st.ready.pop_front ();
+static GstFlowReturn
+tokenize_window (GstTfmTokenize * self, const neuro::TokenizerWindow & w, GstBuffer ** outbuf)
+{
+  TokenizeState & st = *self->state;
   const int T = st.cutter->geometry ().frames_per_window ();
   std::vector<uint32_t> tokens ((size_t) st.channels * T);
   apply_threads (self);
   const auto began = std::chrono::steady_clock::now ();
   try {
-    st.slot.model->tokenize (w.stft.data (), w.raw.data (), st.channels, tokens.data ());
+    if (st.sharing)
+      st.sharing->tokenize (w.first_frame, w.stft.data (), w.raw.data (), tokens.data ());
+    else
+      st.slot.model->tokenize (w.stft.data (), w.raw.data (), st.channels, tokens.data ());
   } catch (const std::exception & e) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Tokenizer failed on window %" G_GUINT64_FORMAT ": %s",
             w.index, e.what ()), ("model %s", st.slot.path.c_str ()));
@@ -591,10 +814,35 @@ gst_tfm_tokenize_generate_output (GstBaseTransform * trans, GstBuffer ** outbuf)
   const auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds> (
       std::chrono::steady_clock::now () - began).count ();
   note_processing_time (self, (GstClockTime) elapsed);
+  st.processed++;
   ensure_modality_tag (self);
-  *outbuf = tokens_buffer (self, w, tokens);
+  int from = 0;
+  if (st.emit == GST_TFM_TOKENIZE_EMIT_NEWEST) {
+    if (w.first_frame > st.next_frame)
+      push_gap (self, st.next_frame, w.first_frame);
+    from = (int) (st.next_frame > w.first_frame ? st.next_frame - w.first_frame : 0);
+    st.next_frame = w.first_frame + T;
+  }
+  *outbuf = tokens_buffer (self, w, tokens, from);
   GST_LOG_OBJECT (self, "window %" G_GUINT64_FORMAT " -> %" GST_PTR_FORMAT " in %.1f ms", w.index, *outbuf,
       elapsed / 1e6);
+  return GST_FLOW_OK;
+}
+
+/* One window per call; a window can fall behind while the ones before it
+ * of the same input buffer are tokenized, so lateness is checked again. */
+static GstFlowReturn
+gst_tfm_tokenize_generate_output (GstBaseTransform * trans, GstBuffer ** outbuf)
+{
+  GstTfmTokenize *self = GST_TFM_TOKENIZE (trans);
+  TokenizeState & st = *self->state;
+  *outbuf = NULL;
+  while (!st.ready.empty ()) {
+    const neuro::TokenizerWindow w = std::move (st.ready.front ());
+    st.ready.pop_front ();
+    if (!skip_if_late (self, w.index, w.first_frame))
+      return tokenize_window (self, w, outbuf);
+  }
   return GST_FLOW_OK;
 }
 
@@ -667,9 +915,12 @@ gst_tfm_tokenize_query (GstBaseTransform * trans, GstPadDirection direction, Gst
   gboolean live;
   GstClockTime min, max;
   gst_query_parse_latency (query, &live, &min, &max);
-  /* Output PTS is the window's first frame; the window leaves with its last. */
+  /* Output PTS is the buffer's first frame; it leaves with the window's
+   * last: T - 1 frames later for a whole window, K - 1 for the newest K. */
+  const int waited = st.emit == GST_TFM_TOKENIZE_EMIT_WINDOW ? st.cutter->geometry ().frames_per_window () - 1 :
+      st.window_stride - 1;
   GST_OBJECT_LOCK (self);
-  const GstClockTime ours = frame_time (st, st.cutter->geometry ().frames_per_window () - 1) + st.processing;
+  const GstClockTime ours = frame_time (st, waited) + st.processing;
   GST_OBJECT_UNLOCK (self);
   min += ours;
   if (GST_CLOCK_TIME_IS_VALID (max))
@@ -691,10 +942,25 @@ gst_tfm_tokenize_change_state (GstElement * element, GstStateChange transition)
     st.negotiation_error_posted = false;
     if (!refresh_model (self))
       return GST_STATE_CHANGE_FAILURE;
+    const std::string problem = resolve_settings (self);
+    if (!problem.empty ()) {
+      GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, ("tfmtokenize: %s.", problem.c_str ()), (NULL));
+      if (transition == GST_STATE_CHANGE_NULL_TO_READY)
+        st.slot.drop ();
+      return GST_STATE_CHANGE_FAILURE;
+    }
+  }
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
+    GST_OBJECT_LOCK (self);
+    st.skipped = 0;
+    GST_OBJECT_UNLOCK (self);
+    st.processed = 0;
+    st.overload_warned = false;
   }
   GstStateChangeReturn ret = GST_ELEMENT_CLASS (gst_tfm_tokenize_parent_class)->change_state (element,
       transition);
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    st.sharing.reset ();
     st.cutter.reset ();
     st.tags_seen = false;
     st.negotiation_error_posted = false;
@@ -738,6 +1004,16 @@ gst_tfm_tokenize_set_property (GObject * object, guint prop_id, const GValue * v
       self->threads = g_value_get_int (value);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_WINDOW_STRIDE:
+      GST_OBJECT_LOCK (self);
+      self->window_stride = g_value_get_int (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_EMIT:
+      GST_OBJECT_LOCK (self);
+      self->emit = (GstTfmTokenizeEmit) g_value_get_enum (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -761,6 +1037,15 @@ gst_tfm_tokenize_get_property (GObject * object, guint prop_id, GValue * value, 
       break;
     case PROP_THREADS:
       g_value_set_int (value, self->threads);
+      break;
+    case PROP_WINDOW_STRIDE:
+      g_value_set_int (value, self->window_stride);
+      break;
+    case PROP_EMIT:
+      g_value_set_enum (value, self->emit);
+      break;
+    case PROP_SKIPPED_WINDOWS:
+      g_value_set_uint64 (value, self->state->skipped);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -813,6 +1098,27 @@ gst_tfm_tokenize_class_init (GstTfmTokenizeClass * klass)
           "LibTorch intra-op threads (count) used by the streaming thread for the forward pass; "
           "0 = one per CPU core", 0, 1024, DEFAULT_THREADS,
           (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING)));
+  g_object_class_install_property (gobject_class, PROP_WINDOW_STRIDE,
+      g_param_spec_int ("window-stride", "Window stride",
+          "Token frames (hops) between the starts of consecutive windows, 1..S with S = window length / hop "
+          "(20 for 10 s windows at hop 0.5 s); 0 = S, windows back to back as the reference. Below S windows "
+          "overlap: one every window-stride hops, each normalised and tokenized on its own, at about "
+          "S/window-stride times the cost. Applied from READY; values outside 1..S fail the state change",
+          0, G_MAXINT, DEFAULT_WINDOW_STRIDE,
+          (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property (gobject_class, PROP_EMIT,
+      g_param_spec_enum ("emit", "Emit",
+          "What leaves per window: 'window', all its T token frames (overlapping windows add window-frames "
+          "and window-stride to the caps); 'newest', a continuous stream with one token per frame, the "
+          "first window's T frames then the newest window-stride frames of each later window (needs "
+          "window-stride <= T). Applied from READY",
+          gst_tfm_tokenize_emit_get_type (), DEFAULT_EMIT,
+          (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property (gobject_class, PROP_SKIPPED_WINDOWS,
+      g_param_spec_uint64 ("skipped-windows", "Skipped windows",
+          "Windows (count) not tokenized since READY->PAUSED because a live stream had already delivered "
+          "the next one: the forward pass could not keep up", 0, G_MAXUINT64, 0,
+          (GParamFlags) (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
   GstCaps *spectrogram = neuro::spectrogram_template_caps (), *tokens = neuro::tokens_template_caps ();
   gst_element_class_add_pad_template (element_class,
@@ -822,10 +1128,11 @@ gst_tfm_tokenize_class_init (GstTfmTokenizeClass * klass)
   gst_caps_unref (spectrogram);
   gst_caps_unref (tokens);
   gst_element_class_set_static_metadata (element_class, "TFM-Tokenizer", "Filter/Converter",
-      "Tokenizes fixed windows of an application/x-spectrogram stream (with waveform) into TFM-Tokenizer "
-      "tokens: one buffer per window of T token frames x channels uint32 LE, PTS of the window's first "
-      "frame, frame i at PTS + i*hop/rate; frames straddling two windows and an unfinished window at "
-      "EOS give no tokens. Posts no messages besides errors and latency", "neurotokens developers");
+      "Tokenizes windows of an application/x-spectrogram stream (with waveform) into TFM-Tokenizer "
+      "tokens, back to back as the reference or overlapping (window-stride): one buffer per window of T "
+      "token frames x channels uint32 LE, or a continuous stream of the newest frames (emit=newest); "
+      "PTS of the buffer's first frame, frame i at PTS + i*hop/rate; an unfinished window at EOS gives no "
+      "tokens. Posts no messages besides errors, warnings, latency and QoS", "neurotokens developers");
 
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_tfm_tokenize_change_state);
   trans_class->passthrough_on_same_caps = FALSE;
@@ -839,6 +1146,7 @@ gst_tfm_tokenize_class_init (GstTfmTokenizeClass * klass)
 
   gst_type_mark_as_plugin_api (gst_tfm_tokenize_modality_get_type (), (GstPluginAPIFlags) 0);
   gst_type_mark_as_plugin_api (gst_tfm_tokenize_normalize_get_type (), (GstPluginAPIFlags) 0);
+  gst_type_mark_as_plugin_api (gst_tfm_tokenize_emit_get_type (), (GstPluginAPIFlags) 0);
   GST_DEBUG_CATEGORY_INIT (gst_tfm_tokenize_debug, "tfmtokenize", 0, "TFM-Tokenizer element");
 }
 
@@ -849,5 +1157,7 @@ gst_tfm_tokenize_init (GstTfmTokenize * self)
   self->modality = DEFAULT_MODALITY;
   self->normalize = DEFAULT_NORMALIZE;
   self->threads = DEFAULT_THREADS;
+  self->window_stride = DEFAULT_WINDOW_STRIDE;
+  self->emit = DEFAULT_EMIT;
   self->state = new TokenizeState ();
 }

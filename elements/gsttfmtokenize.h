@@ -19,6 +19,13 @@ typedef enum {
   GST_TFM_TOKENIZE_NORMALIZE_NONE,
 } GstTfmTokenizeNormalize;
 
+/* What leaves per window: all its frames, or only the frames no earlier
+ * window gave (a continuous stream of the newest tokens). */
+typedef enum {
+  GST_TFM_TOKENIZE_EMIT_WINDOW,
+  GST_TFM_TOKENIZE_EMIT_NEWEST,
+} GstTfmTokenizeEmit;
+
 GST_ELEMENT_REGISTER_DECLARE (tfmtokenize);
 
 G_END_DECLS

@@ -13,10 +13,13 @@
  *  - stream: stream (int, pad number), pad (string), modality (string),
  *    channels (list of channel names), units (list of units or null),
  *    framerate ([num, den], token frames/s), vocabulary, codebooks (int),
- *    model (string). Before the first record of its stream and again after a
- *    caps or tag change.
+ *    model (string); window-frames and window-stride (int, token frames) for
+ *    a stream of overlapping windows. Before the first record of its stream
+ *    and again after a caps or tag change.
  *  - tokens: stream, pts (int, running time in ns), duration (int, ns),
- *    tokens (one int per channel; a list per channel when codebooks > 1).
+ *    tokens (one int per channel; a list per channel when codebooks > 1);
+ *    window (int) on a stream of overlapping windows: the window the frame
+ *    belongs to (buffer offset / window-frames), as frames repeat there.
  *  - classification: stream, pts, duration, label, class, probabilities
  *    (object label → probability), from "lbm-classification" events.
  *  - annotation: stream, pts, duration (ns or null), text, from
@@ -324,16 +327,24 @@ take_tokens (GstTokenSinkMux * self, GstTokenSinkPad * pad, GstBuffer * buf)
   }
   const guint64 n_frames = map.size / frame_bytes;
   const GstClockTime pts = GST_BUFFER_PTS (buf);
+  /* A buffer of an overlapping-window stream is one window, offset w * T
+   * (tfmtokenize); the next window starts window-stride frames later, so the
+   * stream's content is known only up to there. */
+  const bool windows = d.window_frames > 0;
+  const gint64 window = !windows ? -1 : GST_BUFFER_OFFSET_IS_VALID (buf) ?
+      (gint64) (GST_BUFFER_OFFSET (buf) / d.window_frames) : (gint64) st.windows ();
   std::vector<guint32> frame (d.channels * d.codebooks);
   for (guint64 i = 0; i < n_frames; i++) {
     const guint8 *src = map.data + i * frame_bytes;
     for (size_t k = 0; k < frame.size (); k++)
       frame[k] = GST_READ_UINT32_LE (src + 4 * k);
     st.add_tokens (pad_running_time (pad, pts + frame_offset (d, i)),
-        pad_running_time (pad, pts + frame_offset (d, i + 1)), frame.data ());
+        pad_running_time (pad, pts + frame_offset (d, i + 1)), frame.data (), window);
   }
   gst_buffer_unmap (buf, &map);
-  if (GST_BUFFER_DURATION_IS_VALID (buf))
+  if (windows)
+    st.end_window (pad_running_time (pad, pts + frame_offset (d, d.window_stride)));
+  else if (GST_BUFFER_DURATION_IS_VALID (buf))
     st.extend_horizon (pad_running_time (pad, pts + GST_BUFFER_DURATION (buf)));
   return GST_FLOW_OK;
 }

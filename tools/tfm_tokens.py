@@ -9,6 +9,7 @@ As a module:
     eeg.pts        # int64 ns of running time, one per token frame
     eeg.tokens     # uint32, (frames, channels) or (frames, channels, codebooks)
     eeg.channels   # channel names; eeg.info is the stream record
+    eeg.window     # int64 window of each frame (overlapping windows), else None
     eeg.classifications, eeg.annotations, eeg.gaps   # lists of records
     rec.records    # every record in file order; rec.header; rec.start_utc
 
@@ -45,10 +46,13 @@ class Stream:
         self.annotations = []
         self.gaps = []
         self.end = None
-        self._pts, self._duration, self._tokens = [], [], []
+        self._pts, self._duration, self._tokens, self._window = [], [], [], []
         self.pts = np.zeros(0, np.int64)
         self.duration = np.zeros(0, np.int64)
         self.tokens = np.zeros((0, len(info.get("channels") or [])), np.uint32)
+        # Overlapping windows (window-frames in the stream record): the window
+        # of each frame, since the same frame time recurs once per window.
+        self.window = np.zeros(0, np.int64) if info.get("window-frames") else None
 
     @property
     def modality(self):
@@ -76,11 +80,14 @@ class Stream:
         self._pts.append(record["pts"])
         self._duration.append(record["duration"])
         self._tokens.append(record["tokens"])
+        self._window.append(record.get("window", -1))
 
     def _finish(self):
         if self._pts:
             self.pts = np.asarray(self._pts, np.int64)
             self.duration = np.asarray(self._duration, np.int64)
+            if self.window is not None:
+                self.window = np.asarray(self._window, np.int64)
             shapes = {np.shape(t) for t in self._tokens}
             if len(shapes) == 1:
                 self.tokens = np.asarray(self._tokens, np.uint32)
@@ -88,7 +95,7 @@ class Stream:
                 warnings.warn(f"stream {self.index} changes shape {sorted(shapes)}: "
                               "tokens is a list of per-frame arrays")
                 self.tokens = [np.asarray(t, np.uint32) for t in self._tokens]
-        del self._pts, self._duration, self._tokens
+        del self._pts, self._duration, self._tokens, self._window
 
 
 class Recording:

@@ -123,6 +123,13 @@ TokensInfo::from_caps (const GstStructure *s, TokensInfo &out)
       info.channels < 1 || info.vocabulary < 1 || info.codebooks < 1 || info.fps_n <= 0 || info.fps_d <= 0)
     return std::string (kTokensMediaType) + " needs channels, vocabulary and codebooks of at least 1 "
         "and a positive framerate";
+  const bool has_frames = gst_structure_has_field (s, "window-frames");
+  const bool has_stride = gst_structure_has_field (s, "window-stride");
+  if ((has_frames || has_stride) &&
+      !(gst_structure_get_int (s, "window-frames", &info.window_frames) &&
+          gst_structure_get_int (s, "window-stride", &info.window_stride) && info.window_frames >= 1 &&
+          info.window_stride >= 1))
+    return "overlapping windows need both window-frames and window-stride as positive ints";
   const char *modality = gst_structure_get_string (s, "modality");
   const char *model = gst_structure_get_string (s, "model");
   const char *model_sha256 = gst_structure_get_string (s, "model-sha256");
@@ -148,6 +155,9 @@ TokensInfo::to_structure () const
     gst_structure_set (s, "model", G_TYPE_STRING, model.c_str (), NULL);
   if (!model_sha256.empty ())
     gst_structure_set (s, "model-sha256", G_TYPE_STRING, model_sha256.c_str (), NULL);
+  if (window_frames > 0)
+    gst_structure_set (s, "window-frames", G_TYPE_INT, window_frames, "window-stride", G_TYPE_INT,
+        window_stride, NULL);
   return s;
 }
 

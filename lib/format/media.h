@@ -6,7 +6,9 @@
  *     waveform (boolean), framerate = rate/hop (fraction, frames/s)
  *   application/x-tokens       tfmtokenize -> lbmclassify -> tokensink
  *     channels, vocabulary, codebooks (int), framerate (fraction, token
- *     frames/s), modality, model (string, optional)
+ *     frames/s), modality, model (string, optional), window-frames,
+ *     window-stride (int, both or neither: overlapping windows, one per
+ *     buffer, a window every window-stride frames)
  *
  * Fields added to a type go into its struct, from_caps() and to_structure(). */
 #pragma once
@@ -61,10 +63,15 @@ struct TokensInfo {
   std::string modality;      /* "" = not given */
   std::string model;         /* "" = not given */
   std::string model_sha256;  /* SHA-256 of the model file, hex; "" = not given */
+  /* Overlapping windows (tfmtokenize window-stride below its window length,
+   * emit=window): frames per window and between window starts; 0 = a plain
+   * stream. Buffer offset / window_frames is the window's index. */
+  int window_frames = 0, window_stride = 0;
 
   /* Reads fixed caps into `out`. Empty when they are tokens with channels,
-   * vocabulary and codebooks of at least 1 and a positive framerate, else the
-   * sentence explaining the refusal. */
+   * vocabulary and codebooks of at least 1 and a positive framerate (and
+   * both window fields positive or neither present), else the sentence
+   * explaining the refusal. */
   static std::string from_caps (const GstStructure *s, TokensInfo &out);
   GstStructure *to_structure () const;
 

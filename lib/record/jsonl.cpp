@@ -80,12 +80,16 @@ stream_line (const StreamDescription &s)
     j["meas-start-utc"] = iso8601_utc (s.meas_start_unix_ns);
     j["meas-start-unix-ns"] = s.meas_start_unix_ns;
   }
+  if (s.window_frames > 0) {
+    j["window-frames"] = s.window_frames;
+    j["window-stride"] = s.window_stride;
+  }
   return finish (j);
 }
 
 std::string
 tokens_line (guint stream, GstClockTime pts, GstClockTime duration,
-    const guint32 *tokens, int channels, int codebooks)
+    const guint32 *tokens, int channels, int codebooks, gint64 window)
 {
   Json values = Json::array ();
   for (int c = 0; c < channels; c++) {
@@ -102,6 +106,8 @@ tokens_line (guint stream, GstClockTime pts, GstClockTime duration,
   j["pts"] = (guint64) pts;
   j["duration"] = (guint64) duration;
   j["tokens"] = values;
+  if (window >= 0)
+    j["window"] = window;
   return finish (j);
 }
 

@@ -31,6 +31,9 @@ struct StreamDescription {
   std::string source_sha256;            /* SHA-256 of that file, hex; empty when unknown */
   gint64 meas_start_unix_ns = -1;       /* GST_TAG_DATE_TIME of the source (its measurement
                                            start, UTC); -1 when unknown */
+  /* Overlapping windows (caps window-frames, window-stride): frames per
+   * window and frames between window starts; 0 for a plain stream. */
+  int window_frames = 0, window_stride = 0;
 };
 
 struct HeaderDescription {
@@ -45,9 +48,10 @@ std::string iso8601_utc (gint64 unix_ns);
 
 std::string header_line (const HeaderDescription &h);
 std::string stream_line (const StreamDescription &s);
-/* tokens holds channels × codebooks values, channel-major. */
+/* tokens holds channels × codebooks values, channel-major; window >= 0 is
+ * the index of the overlapping window the frame belongs to. */
 std::string tokens_line (guint stream, GstClockTime pts, GstClockTime duration,
-    const guint32 *tokens, int channels, int codebooks);
+    const guint32 *tokens, int channels, int codebooks, gint64 window = -1);
 std::string classification_line (guint stream, GstClockTime pts, GstClockTime duration,
     const Classification &c);
 std::string annotation_line (guint stream, GstClockTime pts, GstClockTime duration,

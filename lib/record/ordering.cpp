@@ -91,6 +91,8 @@ RecordStream::set_caps (const TokensInfo &caps)
   desc_.fps_d = caps.fps_d;
   desc_.model = caps.model;
   desc_.model_sha256 = caps.model_sha256;
+  desc_.window_frames = caps.window_frames;
+  desc_.window_stride = caps.window_stride;
   caps_modality_ = caps.modality;
   caps_ok_ = true;
   describe ();
@@ -158,16 +160,24 @@ RecordStream::add_gap (GstClockTime start, GstClockTime end)
 }
 
 void
-RecordStream::add_tokens (GstClockTime rt, GstClockTime rt_next, const guint32 *tokens)
+RecordStream::add_tokens (GstClockTime rt, GstClockTime rt_next, const guint32 *tokens, gint64 window)
 {
   if (!GST_CLOCK_TIME_IS_VALID (rt))
     return;
   if (GST_CLOCK_TIME_IS_VALID (gap_start_))
     close_silence (rt);
   const GstClockTime duration = GST_CLOCK_TIME_IS_VALID (rt_next) && rt_next > rt ? rt_next - rt : 0;
-  insert (rt, tokens_line (desc_.stream, rt, duration, tokens, desc_.channels, desc_.codebooks));
-  horizon_ = later (horizon_, rt + duration);
+  insert (rt, tokens_line (desc_.stream, rt, duration, tokens, desc_.channels, desc_.codebooks, window));
+  if (window < 0)
+    horizon_ = later (horizon_, rt + duration);
   frames_++;
+}
+
+void
+RecordStream::end_window (GstClockTime next_start)
+{
+  horizon_ = later (horizon_, next_start);
+  windows_++;
 }
 
 void
@@ -198,7 +208,7 @@ RecordStream::restart ()
   horizon_ = gap_start_ = GST_CLOCK_TIME_NONE;
   eos_ = silent_ = described_ = false;
   first_description_.clear ();
-  frames_ = 0;
+  frames_ = windows_ = 0;
 }
 
 void

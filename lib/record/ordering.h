@@ -40,8 +40,17 @@ class RecordStream {
   void set_measurement_start (gint64 unix_ns);
 
   /* One token frame at running time rt (GST_CLOCK_TIME_NONE: outside the
-   * segment, dropped), the next frame at rt_next. */
-  void add_tokens (GstClockTime rt, GstClockTime rt_next, const guint32 *tokens);
+   * segment, dropped), the next frame at rt_next. On a stream of overlapping
+   * windows (caps window-frames) `window` is the frame's window, and the
+   * horizon moves only with end_window(). */
+  void add_tokens (GstClockTime rt, GstClockTime rt_next, const guint32 *tokens, gint64 window = -1);
+  /* Overlapping windows: a window was recorded and the next one starts at
+   * running time next_start, so the stream's content is known up to there
+   * (its later frames recur in the next window). */
+  void end_window (GstClockTime next_start);
+  /* Windows recorded since the start: the index of the next one when the
+   * buffers carry no offsets. */
+  guint64 windows () const { return windows_; }
   /* An upstream GAP from start to end (end may equal start). */
   void add_gap (GstClockTime start, GstClockTime end);
   /* A classification or annotation line dated rt (placed no earlier than
@@ -90,6 +99,7 @@ class RecordStream {
   bool silent_ = false;           /* had no data at the last live timeout */
   GstClockTime gap_start_ = GST_CLOCK_TIME_NONE; /* open silence */
   guint64 frames_ = 0;
+  guint64 windows_ = 0;
 };
 
 }  // namespace neuro

@@ -77,7 +77,8 @@ WindowCutter::in_some_window (uint64_t k) const
 }
 
 void
-WindowCutter::push (const float *frames, size_t n_frames, std::vector<TokenizerWindow> &done)
+WindowCutter::push (const float *frames, size_t n_frames, std::vector<TokenizerWindow> &done,
+    const SkipWindow &skip)
 {
   const uint64_t T = (uint64_t) geometry_.frames_per_window ();
   const size_t n = geometry_.frame_floats ();
@@ -87,8 +88,11 @@ WindowCutter::push (const float *frames, size_t n_frames, std::vector<TokenizerW
       continue;
     const float *frame = frames + i * n;
     std::copy (frame, frame + n, held_.begin () + (size_t) (k % T) * n);
-    if (k + 1 >= T && (k + 1 - T) % (uint64_t) stride_ == 0)
-      done.push_back (finish_window ((k + 1 - T) / (uint64_t) stride_));
+    if (k + 1 < T || (k + 1 - T) % (uint64_t) stride_ != 0)
+      continue;
+    const uint64_t index = (k + 1 - T) / (uint64_t) stride_;
+    if (!skip || !skip (index, index * (uint64_t) stride_))
+      done.push_back (finish_window (index));
   }
 }
 

@@ -78,9 +78,16 @@ class WindowCutter {
    * sentence. */
   WindowCutter (const WindowGeometry &geometry, WindowNormalize normalize, int window_stride = 0);
 
+  /* Asked for each window as it completes (index w, first frame w*K): true
+   * when nobody wants it, e.g. a live stream that fell behind needs only
+   * its newest windows. A skipped window is never laid out. */
+  using SkipWindow = std::function<bool (uint64_t index, uint64_t first_frame)>;
+
   /* Appends one TokenizerWindow to `done` for every window the n_frames
-   * frames (n_frames * frame_floats() floats) complete. */
-  void push (const float *frames, size_t n_frames, std::vector<TokenizerWindow> &done);
+   * frames (n_frames * frame_floats() floats) complete and `skip` (when
+   * given) does not refuse. */
+  void push (const float *frames, size_t n_frames, std::vector<TokenizerWindow> &done,
+      const SkipWindow &skip = nullptr);
 
   /* Forgets everything: the next frame pushed is frame 0 of a new stream
    * (discontinuity, flush, new segment). */

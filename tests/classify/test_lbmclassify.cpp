@@ -677,6 +677,80 @@ GST_START_TEST (test_partial_frame_n)
 }
 GST_END_TEST;
 
+/* ---- overlapping windows ---- */
+
+static GstCaps *
+window_caps (int channels, int frames, int stride)
+{
+  GstCaps *caps = token_caps (channels);
+  gst_caps_set_simple (caps, "window-frames", G_TYPE_INT, frames, "window-stride", G_TYPE_INT, stride, NULL);
+  return caps;
+}
+
+/* tfmtokenize window-stride=K emit=window: a buffer per window of 19 frames,
+ * a window every K frames, each with its own tokens (the same frame differs
+ * between windows). One decision per incoming window, on that window's
+ * tokens alone, dated at its first frame; the caps pass through. */
+GST_START_TEST (test_decision_per_overlapping_window)
+{
+  const int C = 16, T = 19, windows = 5;
+  auto model = neuro::Classifier::load (tuev_model ());
+  for (int K : { 1, 3 }) {
+    Fixture f (make_classifier (tuev_model ()), window_caps (C, T, K));
+    for (int w = 0; w < windows; w++) {
+      const std::vector<uint32_t> tokens = random_tokens (T, C, 100 + w);
+      fail_unless_equals_int (f.push (token_buffer (tokens, C, 0, T, w * K * kPeriod, kPeriod)), GST_FLOW_OK);
+      GstBuffer *buf = gst_harness_pull (f.h);
+      auto metas = metas_of (buf);
+      fail_unless_equals_int (metas.size (), 1);
+      fail_unless_equals_uint64 (metas[0]->timestamp, w * K * kPeriod);
+      fail_unless_equals_uint64 (metas[0]->duration, T * kPeriod);
+      assert_meta_matches_classifier (metas[0], *model, channel_major (tokens, C, 0, T, first_channels (C)), C, T);
+      assert_payload_unchanged (buf, tokens, C, 0, T);
+      gst_buffer_unref (buf);
+    }
+    auto messages = element_messages (f.bus);
+    fail_unless_equals_int (messages.size (), windows);
+    for (GstMessage *m : messages)
+      gst_message_unref (m);
+    fail_unless_equals_int (classification_events (f.h).size (), windows);
+    GstCaps *out = gst_pad_get_current_caps (f.h->sinkpad);
+    gint frames = 0;
+    fail_unless (gst_structure_get_int (gst_caps_get_structure (out, 0), "window-frames", &frames));
+    fail_unless_equals_int (frames, T);
+    gst_caps_unref (out);
+  }
+}
+GST_END_TEST;
+
+/* window/stride describe a decision window over a continuous stream; with
+ * incoming windows they would contradict them. */
+GST_START_TEST (test_overlapping_windows_with_window_property_n)
+{
+  Fixture f (make_classifier (tuev_model (), { {"window", "10"} }), NULL);
+  GstCaps *caps = window_caps (16, 19, 1);
+  gst_harness_push_event (f.h, gst_event_new_caps (caps));
+  gst_caps_unref (caps);
+  GstSegment segment;
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  gst_harness_push_event (f.h, gst_event_new_segment (&segment));
+  const std::vector<uint32_t> tokens = random_tokens (19, 16, 1);
+  fail_if (f.push (token_buffer (tokens, 16, 0, 19, 0, kPeriod)) == GST_FLOW_OK);
+  const std::string text = pop_error (f.bus, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS);
+  assert_contains (text, "one decision per incoming window");
+  assert_contains (text, "window=10");
+}
+GST_END_TEST;
+
+GST_START_TEST (test_overlapping_window_buffer_not_a_window_n)
+{
+  Fixture f (make_classifier (tuev_model ()), window_caps (16, 19, 1));
+  const std::vector<uint32_t> tokens = random_tokens (19, 16, 1);
+  fail_unless_equals_int (f.push (token_buffer (tokens, 16, 0, 18, 0, kPeriod)), GST_FLOW_ERROR);
+  assert_contains (pop_error (f.bus, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT), "not one window of 19");
+}
+GST_END_TEST;
+
 /* A model that names its channels refuses a stream lacking some of them, or
  * carrying no names at all, and lists what is missing. */
 GST_START_TEST (test_missing_channels_n)
@@ -738,6 +812,9 @@ lbmclassify_suite (void)
   tcase_add_test (tc, test_token_outside_vocabulary_n);
   tcase_add_test (tc, test_partial_frame_n);
   tcase_add_test (tc, test_missing_channels_n);
+  tcase_add_test (tc, test_decision_per_overlapping_window);
+  tcase_add_test (tc, test_overlapping_windows_with_window_property_n);
+  tcase_add_test (tc, test_overlapping_window_buffer_not_a_window_n);
   return s;
 }
 

@@ -204,6 +204,43 @@ GST_START_TEST (test_tokens_caps_refused_n)
 }
 GST_END_TEST;
 
+/* Overlapping windows: both fields travel together and come back. */
+GST_START_TEST (test_tokens_window_fields)
+{
+  TokensInfo t;
+  t.channels = 2;
+  t.vocabulary = 512;
+  t.fps_n = 2;
+  t.window_frames = 19;
+  t.window_stride = 1;
+  GstStructure *st = t.to_structure ();
+  TokensInfo back;
+  fail_unless (TokensInfo::from_caps (st, back).empty ());
+  fail_unless_equals_int (back.window_frames, 19);
+  fail_unless_equals_int (back.window_stride, 1);
+  gst_structure_free (st);
+  t.window_frames = t.window_stride = 0;
+  st = t.to_structure ();
+  fail_if (gst_structure_has_field (st, "window-frames") || gst_structure_has_field (st, "window-stride"));
+  gst_structure_free (st);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_tokens_window_fields_refused_n)
+{
+  TokensInfo out;
+  for (const char *fields : { ", window-frames=(int)19", ", window-stride=(int)1",
+           ", window-frames=(int)0, window-stride=(int)1", ", window-frames=(int)19, window-stride=(string)x" }) {
+    const std::string caps = std::string ("application/x-tokens, channels=(int)1, vocabulary=(int)8, "
+        "framerate=(fraction)2/1") + fields;
+    GstStructure *st = gst_structure_from_string (caps.c_str (), NULL);
+    const std::string why = TokensInfo::from_caps (st, out);
+    fail_unless (contains (why, "window-frames and window-stride"), "%s: %s", fields, why.c_str ());
+    gst_structure_free (st);
+  }
+}
+GST_END_TEST;
+
 GST_START_TEST (test_continues_run)
 {
   const GstClockTime period = GST_SECOND / 2;
@@ -228,6 +265,8 @@ format_suite (void)
   tcase_add_test (tc, test_tokens_caps_round_trip);
   tcase_add_test (tc, test_tokens_caps_refused_n);
   tcase_add_test (tc, test_continues_run);
+  tcase_add_test (tc, test_tokens_window_fields);
+  tcase_add_test (tc, test_tokens_window_fields_refused_n);
   return s;
 }
 

@@ -455,6 +455,32 @@ GST_START_TEST (test_stride_pending)
 }
 GST_END_TEST;
 
+/* Windows the skip predicate refuses are counted, not returned; the others
+ * are unchanged. */
+GST_START_TEST (test_skipped_windows_not_laid_out)
+{
+  const WindowGeometry g = small_geometry (2);
+  const size_t n_frames = 40;
+  const std::vector<float> frames = make_frames (g, n_frames);
+  const auto all = neuro::cut_frames (frames.data (), n_frames, g, WindowNormalize::Q95, 2);
+  WindowCutter cutter (g, WindowNormalize::Q95, 2);
+  std::vector<TokenizerWindow> kept;
+  std::vector<uint64_t> asked;
+  cutter.push (frames.data (), n_frames, kept, [&asked] (uint64_t index, uint64_t first_frame) {
+    fail_unless_equals_int (first_frame, 2 * index);
+    asked.push_back (index);
+    return index % 3 != 0;
+  });
+  fail_unless_equals_int (asked.size (), all.size ());
+  fail_unless_equals_int (kept.size (), (all.size () + 2) / 3);
+  for (const TokenizerWindow &w : kept) {
+    fail_unless_equals_int (w.index % 3, 0);
+    fail_unless (w.stft == all[w.index].stft);
+    fail_unless (w.raw == all[w.index].raw);
+  }
+}
+GST_END_TEST;
+
 GST_START_TEST (test_stride_rejected_n)
 {
   const WindowGeometry g = small_geometry (1);
@@ -496,6 +522,7 @@ window_suite (void)
   tcase_add_test (tc, test_stride_windows_equal_default_on_shifted_input);
   tcase_add_test (tc, test_stride_buffering_and_long_stream);
   tcase_add_test (tc, test_stride_pending);
+  tcase_add_test (tc, test_skipped_windows_not_laid_out);
   tcase_add_test (tc, test_stride_rejected_n);
   return s;
 }

@@ -411,6 +411,80 @@ GST_START_TEST (test_gap_event_and_pad_name)
 }
 GST_END_TEST;
 
+/* A stream of overlapping windows (tfmtokenize window-stride): 4-frame
+ * windows starting every frame, offset w * 4. Every frame appears in up to
+ * four windows with different tokens, so each tokens line names its window;
+ * the stream line carries the window fields; lines stay in running-time
+ * order although each window reaches back before the previous one ended. */
+GST_START_TEST (test_overlapping_windows)
+{
+  const int T = 4, windows = 5, channels = 2;
+  const std::string path = temp_path ("windows.jsonl");
+  GstBus *bus;
+  GstElement *sink = make_sink (path, &bus);
+  GstHarness *h = gst_harness_new_with_element (sink, "sink_0", NULL);
+  gst_harness_set_src_caps_str (h, (token_caps ("eeg", channels, 2) +
+          ", window-frames=(int)4, window-stride=(int)1").c_str ());
+  for (int w = 0; w < windows; w++) {
+    const Input win { 0, 2, channels, T, 1 };
+    GstBuffer *buf = token_buffer (win, w);
+    GstMapInfo map;
+    gst_buffer_map (buf, &map, GST_MAP_WRITE);
+    for (int t = 0; t < T; t++)
+      for (int c = 0; c < channels; c++)
+        GST_WRITE_UINT32_LE (map.data + 4 * (t * channels + c), (guint32) (1000 * w + 10 * t + c));
+    gst_buffer_unmap (buf, &map);
+    GST_BUFFER_OFFSET (buf) = (guint64) w * T;
+    GST_BUFFER_OFFSET_END (buf) = (guint64) (w + 1) * T;
+    fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+  }
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  wait_eos (bus);
+  gst_harness_teardown (h);
+  release_sink (sink, bus);
+
+  const std::vector<Json> r = read_records (path);
+  const std::vector<Json> stream = of_type (r, "stream");
+  fail_unless_equals_int (stream.size (), 1);
+  fail_unless_equals_int (stream[0]["window-frames"].get<int> (), T);
+  fail_unless_equals_int (stream[0]["window-stride"].get<int> (), 1);
+  const std::vector<Json> tokens = of_type (r, "tokens");
+  fail_unless_equals_int (tokens.size (), windows * T);
+  std::vector<int> seen (windows * T, 0);
+  guint64 last_pts = 0;
+  for (const Json &j : tokens) {
+    const int w = j["window"].get<int> ();
+    const guint64 pts = j["pts"].get<guint64> ();
+    fail_unless (pts >= last_pts, "tokens out of running-time order: %s", j.dump ().c_str ());
+    last_pts = pts;
+    const int t = (int) (pts / (GST_SECOND / 2)) - w;
+    fail_unless (w >= 0 && w < windows && t >= 0 && t < T, "%s", j.dump ().c_str ());
+    fail_unless_equals_int (j["tokens"][0].get<int> (), 1000 * w + 10 * t);
+    fail_unless_equals_int (j["tokens"][1].get<int> (), 1000 * w + 10 * t + 1);
+    seen[w * T + t]++;
+  }
+  for (int v : seen)
+    fail_unless_equals_int (v, 1);
+}
+GST_END_TEST;
+
+/* window-frames without window-stride cannot say where windows start. */
+GST_START_TEST (test_half_window_fields_n)
+{
+  const std::string path = temp_path ("half.jsonl");
+  GstBus *bus;
+  GstElement *sink = make_sink (path, &bus);
+  GstHarness *h = gst_harness_new_with_element (sink, "sink_0", NULL);
+  gst_harness_set_src_caps_str (h, (token_caps ("eeg", 2, 2) + ", window-frames=(int)4").c_str ());
+  const Input in { 0, 2, 2, 4, 1 };
+  gst_harness_push (h, token_buffer (in, 0));
+  const std::string text = wait_error (bus, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION);
+  fail_unless (text.find ("window-frames and window-stride") != std::string::npos, "%s", text.c_str ());
+  gst_harness_teardown (h);
+  release_sink (sink, bus);
+}
+GST_END_TEST;
+
 /* New tags mid-stream: the stream is described again before its next line. */
 GST_START_TEST (test_redescribed_stream)
 {
@@ -549,6 +623,8 @@ tokensink_suite (void)
   tcase_add_test (tc, test_no_location_n);
   tcase_add_test (tc, test_disk_full_n);
   tcase_add_test (tc, test_partial_frame_n);
+  tcase_add_test (tc, test_overlapping_windows);
+  tcase_add_test (tc, test_half_window_fields_n);
   return s;
 }
 
