@@ -367,15 +367,15 @@ window_from_caps (GstLbmClassify * self)
   GST_OBJECT_LOCK (self);
   const guint window = st->window_property;
   const guint stride = st->stride_property;
-  const std::string path = st->model_path;
   GST_OBJECT_UNLOCK (self);
+  const std::string & path = st->slot.path;
   const int frames = st->stream.window_frames;
   if (frames == 0)
     return resolve_window (self, path, window, stride);
-  if (frames > st->classifier->max_frames ()) {
+  if (frames > st->slot.model->max_frames ()) {
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
         ("The incoming windows have %d token frames, more than model \"%s\" supports (%d frames).",
-            frames, path.c_str (), st->classifier->max_frames ()), (NULL));
+            frames, path.c_str (), st->slot.model->max_frames ()), (NULL));
     return false;
   }
   if ((window && (int) window != frames) || stride) {
