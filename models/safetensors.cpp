@@ -1,5 +1,7 @@
 #include "safetensors.h"
 
+#include "utf8.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -21,10 +23,13 @@ namespace {
  * a corrupt length field. */
 constexpr uint64_t kMaxHeaderBytes = 100u * 1024u * 1024u;
 
+/* The message quotes the path, names and parser text from the file: made
+ * valid UTF-8 so that callers (a Python application's parse_error()) can
+ * decode it. */
 [[noreturn]] void
 fail (const std::string &path, const std::string &what)
 {
-  throw ModelError ("model file '" + path + "': " + what);
+  throw ModelError (valid_utf8 ("model file '" + path + "': " + what));
 }
 
 struct DTypeName {
@@ -212,11 +217,19 @@ TensorEntry::numel () const
 SafetensorsFile
 SafetensorsFile::open (const std::string &path)
 {
-  std::vector<unsigned char> bytes = read_whole_file (path);
+  return parse (read_whole_file (path), path);
+}
+
+SafetensorsFile
+SafetensorsFile::parse (std::vector<unsigned char> bytes, const std::string &path)
+{
   if (bytes.size () < 8)
     fail (path, "too short for a safetensors header (" + std::to_string (bytes.size ()) + " bytes)");
   const uint64_t header_len = read_le64 (bytes.data ());
-  if (header_len < 2 || header_len > kMaxHeaderBytes || header_len > bytes.size () - 8)
+  if (header_len > kMaxHeaderBytes)
+    fail (path, "invalid header length " + std::to_string (header_len) + ": exceeds the limit of " +
+        std::to_string (kMaxHeaderBytes) + " bytes");
+  if (header_len < 2 || header_len > bytes.size () - 8)
     fail (path, "invalid header length " + std::to_string (header_len) + " for a " +
         std::to_string (bytes.size ()) + "-byte file");
   const char *text = reinterpret_cast<const char *> (bytes.data () + 8);

@@ -9,7 +9,8 @@
  *
  * Every problem (truncated file, bad header length or JSON, unknown dtype,
  * shape/offset mismatch, offsets outside the file, overlapping tensors) is a
- * neuro::ModelError whose message names the file and the problem. */
+ * neuro::ModelError whose message names the file and the problem, in valid
+ * UTF-8 whatever bytes the file holds. The header may be at most 100 MiB. */
 #pragma once
 
 #include "tfm_models.h"
@@ -44,6 +45,8 @@ class SafetensorsFile {
  public:
   /* Reads and validates the whole file; throws ModelError. */
   static SafetensorsFile open (const std::string &path);
+  /* The same from the file's bytes; `path` only names it in messages. */
+  static SafetensorsFile parse (std::vector<unsigned char> bytes, const std::string &path);
 
   const std::string &path () const { return path_; }
   const std::map<std::string, std::string> &metadata () const { return metadata_; }
@@ -115,7 +118,9 @@ void write_safetensors (const std::string &path, const std::vector<TensorData> &
 ModelInfo read_model_info (const SafetensorsFile &file);
 
 /* Integer metadata value with a default; throws ModelError naming the key
- * and file when present but not a positive integer. */
+ * and file when present but not a positive integer, or above the key's limit
+ * (window-samples 4194304, vocabulary 16777216, n-fft and hop 65536,
+ * sample-rate 10^6, depths and heads 256, ...; the error names value and limit). */
 int metadata_int (const SafetensorsFile &file, const std::string &key, int fallback);
 
 /* Splits "a, b,c" into {"a","b","c"} (empty string -> empty list). */

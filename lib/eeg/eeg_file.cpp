@@ -2,6 +2,7 @@
 
 #include "channels.h"
 #include "resampler.h"
+#include "utf8.h"
 
 #include <edflib.h>
 
@@ -14,6 +15,7 @@
 #include <numeric>
 
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,7 +27,7 @@ static std::mutex edflib_mutex;
 static std::string
 quoted (const std::string &s)
 {
-  return "'" + s + "'";
+  return "'" + valid_utf8 (s) + "'";
 }
 
 
@@ -62,7 +64,7 @@ identification_fields (const edf_hdr_struct &h)
   std::vector<std::string> out;
   for (const auto &f : fields)
     if (!trim (f.second).empty ())
-      out.push_back (std::string (f.first) + "=" + trim (f.second));
+      out.push_back (std::string (f.first) + "=" + valid_utf8 (trim (f.second)));
   char start[64];
   std::snprintf (start, sizeof (start), "start=%04d-%02d-%02dT%02d:%02d:%02d", h.startdate_year,
       h.startdate_month, h.startdate_day, h.starttime_hour, h.starttime_minute,
@@ -125,17 +127,16 @@ nonblank_annotation_fields (const std::string &path)
   return out;
 }
 
-/* A temporary copy of `path` with the given header fields blanked; EDFlib
- * needs a path, so the copy is made on disk and unlinked once opened. */
-static std::string
+/* An anonymous in-memory copy of `path` with the given header fields blanked,
+ * as an fd whose /proc/self/fd path EDFlib can open. The copy has no name in
+ * any directory, so it cannot outlive the process (a kill during start-up
+ * leaves nothing, patient identification included, behind in $TMPDIR). */
+static int
 blanked_copy (const std::string &path, const std::vector<std::pair<size_t, size_t>> &fields)
 {
-  const char *tmpdir = std::getenv ("TMPDIR");
-  std::string tmpl = std::string (tmpdir && *tmpdir ? tmpdir : "/tmp") + "/eegsrc-XXXXXX";
-  const int fd = mkstemp (&tmpl[0]);
+  const int fd = memfd_create ("eegsrc-repaired-edf", MFD_CLOEXEC);
   FILE *in = std::fopen (path.c_str (), "rb");
-  FILE *out = fd >= 0 ? fdopen (fd, "wb") : nullptr;
-  bool ok = in && out;
+  bool ok = in && fd >= 0;
   std::vector<char> buf (1 << 16);
   size_t offset = 0, n;
   while (ok && (n = std::fread (buf.data (), 1, buf.size (), in)) > 0) {
@@ -143,19 +144,19 @@ blanked_copy (const std::string &path, const std::vector<std::pair<size_t, size_
       for (size_t b = f.first; b < f.first + f.second; b++)
         if (b >= offset && b < offset + n)
           buf[b - offset] = ' ';
-    ok = std::fwrite (buf.data (), 1, n, out) == n;
+    ok = write (fd, buf.data (), n) == (ssize_t) n;
     offset += n;
   }
+  const int saved = errno;
   if (in)
     std::fclose (in);
-  if (out ? std::fclose (out) != 0 : (fd >= 0 && close (fd) != 0))
-    ok = false;
   if (!ok) {
-    std::remove (tmpl.c_str ());
-    throw EegError (EegError::kOpen, "EEG file " + quoted (path) + ": cannot make a repaired temporary copy in " +
-        (tmpdir && *tmpdir ? tmpdir : "/tmp"));
+    if (fd >= 0)
+      close (fd);
+    throw EegError (EegError::kOpen, "EEG file " + quoted (path) +
+        ": cannot make a repaired in-memory copy: " + std::strerror (saved));
   }
-  return tmpl;
+  return fd;
 }
 
 /* EDFlib refuses to open one path twice at once; an equivalent spelling of
@@ -201,9 +202,10 @@ EdfFile::open (edf_hdr_struct *hdr)
       nonblank_annotation_fields (path_) : std::vector<std::pair<size_t, size_t>> ();
   if (fields.empty ())
     throw EegError (EegError::kFormat, "EEG file " + quoted (path_) + ": " + edflib_error_text (err));
-  const std::string copy = blanked_copy (path_, fields);
-  const int err2 = edflib_open (copy, hdr);
-  std::remove (copy.c_str ());
+  const int fd = blanked_copy (path_, fields);
+  /* EDFlib opens the copy itself; its FILE keeps the memory alive after close. */
+  const int err2 = edflib_open ("/proc/self/fd/" + std::to_string (fd), hdr);
+  close (fd);
   if (err2 != 0)
     throw EegError (EegError::kFormat, "EEG file " + quoted (path_) + ": " + edflib_error_text (err2));
   notes_.push_back ("the EDF+ annotation signal has text in its transducer, dimension or "
@@ -222,8 +224,8 @@ EdfFile::EdfFile (const std::string &path) : path_ (path)
   start_unix_ns_ = start_time_ns (*hdr);
   for (int i = 0; i < hdr->edfsignals; i++) {
     const edf_param_struct &p = hdr->signalparam[i];
-    signals_.push_back ({trim (p.label), trim (p.physdimension), p.smp_in_datarecord,
-        p.smp_in_file});
+    signals_.push_back ({valid_utf8 (trim (p.label)), trim (p.physdimension), p.smp_in_datarecord,
+        p.smp_in_file, p.phys_min, p.phys_max});
   }
   for (long long i = 0; i < hdr->annotations_in_file; i++) {
     edf_annotation_struct a;
@@ -232,7 +234,7 @@ EdfFile::EdfFile (const std::string &path) : path_ (path)
       continue;
     annotations_.push_back ({a.onset / (double) EDFLIB_TIME_DIMENSION,
         a.duration_l < 0 ? -1.0 : a.duration_l / (double) EDFLIB_TIME_DIMENSION,
-        a.annotation});
+        valid_utf8 (a.annotation)});
   }
   std::stable_sort (annotations_.begin (), annotations_.end (),
       [] (const EegAnnotation &a, const EegAnnotation &b) { return a.onset < b.onset; });
@@ -356,6 +358,22 @@ microvolt_scale (const std::string &unit)
   return 0.0;
 }
 
+/* Refuses a signal whose header range cannot be real data (see kMaxPhysicalValue). */
+static void
+check_physical_range (const EdfFile &file, const EdfSignal &sig, double scale)
+{
+  const double range = std::max (std::fabs (sig.physical_min), std::fabs (sig.physical_max)) * scale;
+  if (!(range <= kMaxPhysicalValue)) {
+    char msg[160];
+    std::snprintf (msg, sizeof (msg), "physical range [%g, %g] %s exceeds the limit of %g %s",
+        sig.physical_min, sig.physical_max, sig.unit.c_str (), kMaxPhysicalValue / scale,
+        sig.unit.c_str ());
+    throw EegError (EegError::kFormat, "EEG file " + quoted (file.path ()) + ": signal " +
+        quoted (channel_display_name (sig.label)) + ": " + valid_utf8 (msg) +
+        " (corrupt header?)");
+  }
+}
+
 static int
 native_rate_of (const EdfFile &file, const std::vector<Derivation> &derivs)
 {
@@ -389,9 +407,11 @@ EegStream::EegStream (const std::string &path, const std::vector<std::string> &c
   for (Derivation &d : derivations_) {
     native_frames_ = std::min (native_frames_, file_->signals ()[d.pos].samples);
     const double scale = microvolt_scale (d.unit);
+    for (int i : {d.pos, d.neg})
+      if (i >= 0)
+        check_physical_range (*file_, file_->signals ()[i], scale > 0 ? scale : 1.0);
     voltage_scale_.push_back (scale > 0 ? scale : 1.0);
-    if (scale > 0)
-      d.unit = "uV";
+    d.unit = scale > 0 ? "uV" : valid_utf8 (d.unit);
   }
   total_frames_ = (native_frames_ * rate_ + native_rate_ - 1) / native_rate_;
   if (rate_ != native_rate_) {

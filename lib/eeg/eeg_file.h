@@ -13,12 +13,17 @@
  *    truncated (size does not match the header), corrupt header, EDF+D
  *    (discontinuous) recordings. One exception: EDF+ files whose annotation
  *    signal has text in its transducer/dimension/prefilter fields (PhysioNet
- *    EEGMMIDB) are read through a temporary copy with those fields blanked;
+ *    EEGMMIDB) are read through an anonymous in-memory copy (memfd, gone with
+ *    the process) with those fields blanked;
+ *  - a selected signal whose physical range exceeds kMaxPhysicalValue;
  *  - a selection whose signals have different sample rates (pick signals of one
  *    rate with `channels`), or a sample rate that is not a whole number of Hz
  *    (samples per data record / record duration); data records that are not
  *    1 s long are fine;
  *  - unknown channel labels, an empty selection, a malformed montage entry.
+ * Labels, non-voltage units, identification fields and annotation texts are
+ * returned as valid UTF-8: bytes that are not (Latin-1 text is common) become
+ * U+FFFD, one per byte.
  * EDF+ annotation signals are never output as channels: their annotations are
  * returned separately. Patient and recording identification fields are only
  * returned by EdfFile::identification(), never by default. */
@@ -92,7 +97,14 @@ struct EdfSignal
   std::string unit;        /* physical dimension as in the header */
   int samples_per_record = 0;
   int64_t samples = 0;     /* samples of this signal in the file */
+  double physical_min = 0.0;  /* header's physical range, in `unit` */
+  double physical_max = 0.0;
 };
+
+/* Largest physical value magnitude accepted, in output units (microvolts for
+ * voltages): 1 kV. Beyond it a header is corrupt, and its samples would
+ * overflow the float pipeline (the spectra become infinite). */
+constexpr double kMaxPhysicalValue = 1e9;
 
 /* An open EDF/BDF file (RAII over an EDFlib handle). */
 class EdfFile

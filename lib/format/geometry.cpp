@@ -30,8 +30,45 @@ WindowGeometry::check () const
   if (n_fft % hop != 0)
     return "n-fft " + std::to_string (n_fft) + " is not a multiple of hop " + std::to_string (hop) +
         ", so the frames of a window would not tile its samples";
+  const double floats = (double) frames_per_window () * (double) channels * (bins + n_fft);
+  if (floats > (double) kMaxWindowFloats)
+    return "a window of " + std::to_string (channels) + " channels x " + std::to_string (frames_per_window ()) +
+        " frames x (" + std::to_string (bins) + " bins + " + std::to_string (n_fft) + " samples) needs " +
+        std::to_string ((long long) (floats * 4 / (1 << 20))) + " MiB, more than the limit of " +
+        std::to_string (kMaxWindowFloats * 4 / (1 << 20)) + " MiB";
   return "";
 }
+
+namespace {
+
+/* Largest value each integer metadata key may take. Model files come from
+ * anywhere; these bound what the elements allocate from them (a window of
+ * window-samples per channel, a codebook of vocabulary entries, a block per
+ * depth) far above any real model, so a corrupt value is an error naming the
+ * value and the limit, not an out-of-memory abort. */
+struct MetadataLimit {
+  const char *key;
+  int max;
+};
+
+constexpr MetadataLimit kMetadataLimits[] = {
+  {"sample-rate", 1000000}, {"n-fft", 65536}, {"hop", 65536}, {"bins", 32769},
+  {"window-samples", kMaxWindowSamples}, {"vocabulary", kMaxVocabulary}, {"embedding-size", 8192},
+  {"heads", 256}, {"freq-depth", 256}, {"temporal-depth", 256}, {"decoder-depth", 256},
+  {"depth", 256}, {"freq-patch", 32769},
+};
+constexpr int kDefaultMetadataLimit = 1 << 20;
+
+int
+metadata_limit (const std::string &key)
+{
+  for (const auto &l : kMetadataLimits)
+    if (key == l.key)
+      return l.max;
+  return kDefaultMetadataLimit;
+}
+
+}  // namespace
 
 int
 metadata_positive_int (const std::map<std::string, std::string> &metadata, const std::string &key, int fallback)
@@ -39,14 +76,22 @@ metadata_positive_int (const std::map<std::string, std::string> &metadata, const
   auto it = metadata.find (key);
   if (it == metadata.end ())
     return fallback;
+  long v = 0;
   try {
     size_t used = 0;
-    const long v = std::stol (it->second, &used);
-    if (used == it->second.size () && v > 0 && v <= std::numeric_limits<int>::max ())
-      return static_cast<int> (v);
+    v = std::stol (it->second, &used);
+    if (used != it->second.size ())
+      v = 0;
+  } catch (const std::out_of_range &) {
+    v = std::numeric_limits<long>::max ();
   } catch (const std::exception &) {
   }
-  throw std::invalid_argument ("metadata '" + key + "' = '" + it->second + "' is not a positive integer");
+  if (v <= 0)
+    throw std::invalid_argument ("metadata '" + key + "' = '" + it->second + "' is not a positive integer");
+  if (v > metadata_limit (key))
+    throw std::invalid_argument ("metadata '" + key + "' = '" + it->second + "' exceeds the limit of " +
+        std::to_string (metadata_limit (key)));
+  return static_cast<int> (v);
 }
 
 WindowGeometry

@@ -15,6 +15,12 @@
 
 namespace neuro {
 
+/* Limits on sizes that come from model files and caps, checked before
+ * anything is allocated from them (errors name the value and the limit). */
+constexpr int kMaxWindowSamples = 1 << 22;       /* samples per tokenizer window */
+constexpr int kMaxVocabulary = 1 << 24;          /* codebook entries; tokens stay below 0xFFFFFFFF */
+constexpr size_t kMaxWindowFloats = (size_t) 1 << 28;  /* one window of every channel: 1 GiB */
+
 struct WindowGeometry {
   int channels = 0;        /* of the stream; 0 in a model's geometry (any count) */
   int rate = 0;            /* Hz; times the frames, the cutter does not need it */
@@ -38,7 +44,8 @@ struct WindowGeometry {
   /* Empty when the cutter can work with this geometry, else a sentence that
    * says what is wrong. Windows must start on a frame boundary (L % hop == 0)
    * and the frames of a window must tile its samples exactly
-   * (n_fft % hop == 0, hop <= n_fft <= L). */
+   * (n_fft % hop == 0, hop <= n_fft <= L), and one window of every channel
+   * must fit kMaxWindowFloats. */
   std::string check () const;
 
   /* The geometry keys of a model file's metadata (all values strings):
@@ -52,7 +59,10 @@ struct WindowGeometry {
 };
 
 /* The integer metadata[key], `fallback` when absent; throws
- * std::invalid_argument naming the key when present but not a positive int. */
+ * std::invalid_argument naming the key when present but not a positive int,
+ * or above the key's limit (window-samples kMaxWindowSamples, vocabulary
+ * kMaxVocabulary, n-fft and hop 65536, sample-rate 10^6, depths and heads
+ * 256, others 2^20), naming value and limit. */
 int metadata_positive_int (const std::map<std::string, std::string> &metadata, const std::string &key,
     int fallback);
 

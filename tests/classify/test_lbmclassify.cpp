@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "check_string.h"
 #include "classification_meta.h"
 #include "classify_fixtures.h"
 #include "events.h"
@@ -213,7 +214,7 @@ GST_START_TEST (test_decision_per_tokenizer_window)
     fail_unless_equals_uint64 (m->duration, T * kPeriod);
     fail_unless_equals_int (m->n_classes, kTuevClasses);
     for (int i = 0; i < kTuevClasses; i++)  /* the model's labels: "0".."5" without metadata */
-      fail_unless_equals_string (m->labels[i], model->info ().labels[i].c_str ());
+      fail_unless_equals_std_string (m->labels[i], model->info ().labels[i]);
     assert_meta_matches_classifier (m, *model,
         channel_major (tokens, C, w * T, T, first_channels (C)), C, T);
     /* the decision stays with copies of the buffer */
@@ -514,7 +515,7 @@ GST_START_TEST (test_labels_property)
   gst_message_unref (messages[0]);
   auto events = classification_events (f.h);
   fail_unless_equals_int (events.size (), 1);
-  fail_unless_equals_string (events[0].labels[0].c_str (), "SPSW");
+  fail_unless_equals_std_string (events[0].labels[0], "SPSW");
   gst_buffer_unref (buf);
 }
 GST_END_TEST;
@@ -525,7 +526,7 @@ GST_START_TEST (test_default_model_path)
   gchar *path = NULL;
   g_object_get (e, "model", &path, NULL);
   const std::string expected = neuro_test::model_dir () + "/lbm-eyes-eeg.safetensors";
-  fail_unless_equals_string (path, expected.c_str ());
+  fail_unless_equals_std_string (path, expected);
   g_free (path);
   gst_object_unref (e);
 }

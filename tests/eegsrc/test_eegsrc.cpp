@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check_string.h"
 #include "eeg_file.h"
 #include "eegsrc_capture.h"
 #include "test_paths.h"
@@ -146,8 +147,8 @@ GST_START_TEST (test_synthetic_defaults)
           GST_TYPE_BITMASK, &mask, NULL));
   fail_unless_equals_uint64 (mask, 0);
   expect_joined (cap.names, "Fp1,Fp2,F7,F3,Fz,F4,F8,T3,C3,Cz,C4,T4,T5,P3,Pz,P4,T6,O1,O2");
-  fail_unless_equals_string (cap.units[0].c_str (), "uV");
-  fail_unless_equals_string (cap.modality[0].c_str (), "eeg");
+  fail_unless_equals_std_string (cap.units[0], "uV");
+  fail_unless_equals_std_string (cap.modality[0], "eeg");
   fail_unless_equals_int (cap.buffers.size (), 5);
   fail_unless_equals_int (cap.frames (), 500);
 }
@@ -159,8 +160,8 @@ GST_START_TEST (test_synthetic_count_and_rate)
   fail_unless (eegtest::run (src ("num-channels=70 rate=256 num-buffers=2"), cap));
   fail_unless_equals_int (cap.channels, 70);
   fail_unless_equals_int (cap.rate, 256);
-  fail_unless_equals_string (cap.names[63].c_str (), "P10");
-  fail_unless_equals_string (cap.names[69].c_str (), "E70");
+  fail_unless_equals_std_string (cap.names[63], "P10");
+  fail_unless_equals_std_string (cap.names[69], "E70");
   Capture two;
   fail_unless (eegtest::run (src ("channels=o2,Cz num-buffers=2"), two));
   expect_joined (two.names, "O2,Cz");
@@ -446,7 +447,7 @@ GST_START_TEST (test_annotations)
     const GstClockTime onset = (GstClockTime) std::llround (rec.annotations[i].onset * 1e9);
     fail_unless_equals_uint64 (cap.events[i].pts, onset);
     fail_unless_equals_uint64 (cap.messages[i].pts, onset);
-    fail_unless_equals_string (cap.events[i].text.c_str (), rec.annotations[i].text.c_str ());
+    fail_unless_equals_std_string (cap.events[i].text, rec.annotations[i].text);
     fail_unless_equals_uint64 (cap.events[i].duration,
         (GstClockTime) std::llround (rec.annotations[i].duration * 1e9));
     const eegtest::Buffer &next = cap.buffers[cap.event_next_buffer[i]];
@@ -467,7 +468,7 @@ GST_START_TEST (test_tags_survive_stock_elements)
   fail_unless_equals_int (cap.rate, 250);
   expect_joined (cap.names, "C3,Cz,C4");
   expect_joined (cap.units, "uV,uV,uV");
-  fail_unless_equals_string (cap.modality[0].c_str (), "eeg");
+  fail_unless_equals_std_string (cap.modality[0], "eeg");
   for (const char *chans : {"Oz", "O1,O2"}) {
     Capture few;
     fail_unless (eegtest::run ("eegsrc location=" + mmidb ("S001R01") + " channels=" + chans +

@@ -70,6 +70,17 @@ def write_case(case, path, tensors):
         data[:8] = struct.pack("<Q", 1 << 62)
         open(path, "wb").write(data)
         return "invalid header length"
+    if case == "json_invalid_utf8_n":
+        # The JSON parser quotes the bytes it stopped at; the message must still
+        # be UTF-8 (the probe's stderr is decoded strictly below).
+        ref.write_safetensors(path, tensors, METADATA)
+        data = bytearray(open(path, "rb").read())
+        data[8:12] = b"\xff\xfe\xe4\xc3"
+        open(path, "wb").write(data)
+        return "not valid JSON"
+    if case == "metadata_limit_n":
+        ref.write_safetensors(path, tensors, dict(METADATA, vocabulary="2000000000"))
+        return "metadata 'vocabulary' = '2000000000' exceeds the limit of 16777216"
     if case == "bad_json_n":
         ref.write_safetensors(path, tensors, METADATA)
         data = bytearray(open(path, "rb").read())
@@ -124,7 +135,9 @@ def main(probe, case):
         path = os.path.join(tmp, "model.safetensors")
         expected = write_case(case, path, tensors)
         command = ["tokenize", path, "unused.json"] if case == "wrong_architecture_n" else ["info", path]
-        run = subprocess.run([probe] + command, capture_output=True, text=True)
+        run = subprocess.run([probe] + command, capture_output=True)
+        run.stdout = run.stdout.decode("utf-8")
+        run.stderr = run.stderr.decode("utf-8")  # strict: a message must be valid UTF-8
         if expected is not None:
             print(run.stderr.strip())
             assert run.returncode == 2, "corrupt file was not refused (status %d): %s" % (run.returncode, run.stdout)

@@ -1,6 +1,7 @@
 /* lib/common/channels.h: the one channel-label rule of eegsrc and lbmclassify. */
 #include <gst/check/gstcheck.h>
 
+#include "check_string.h"
 #include "channels.h"
 
 GST_START_TEST (test_spelling_variants_match)
@@ -10,7 +11,7 @@ GST_START_TEST (test_spelling_variants_match)
   fail_unless (neuro::same_channel ("Oz..", " oz "));
   fail_unless (neuro::same_channel ("EEG Fp1", "Fp1"));    /* EDF "EEG " prefix */
   fail_unless (neuro::same_channel ("eeg  C3 ", "c3"));
-  fail_unless_equals_string (neuro::channel_key (" EEG Cz. ").c_str (), "cz");
+  fail_unless_equals_std_string (neuro::channel_key (" EEG Cz. "), "cz");
 }
 GST_END_TEST;
 
@@ -20,7 +21,7 @@ GST_START_TEST (test_old_and_new_10_20_names_match)
   fail_unless (neuro::same_channel ("T4", "t8"));
   fail_unless (neuro::same_channel ("EEG T5", "P7"));
   fail_unless (neuro::same_channel ("T6.", "P8"));
-  fail_unless_equals_string (neuro::channel_key ("T5").c_str (), "p7");
+  fail_unless_equals_std_string (neuro::channel_key ("T5"), "p7");
 }
 GST_END_TEST;
 

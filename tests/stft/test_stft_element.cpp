@@ -16,6 +16,8 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 
+#include "check_string.h"
+
 static std::vector<float>
 noise (size_t n, unsigned seed)
 {
@@ -399,7 +401,7 @@ GST_START_TEST (test_events_keep_their_place)
   const std::vector<std::string> want = { "tag", NEURO_ANNOTATION_NAME, "buffer" };
   fail_unless_equals_int (order.size (), want.size ());
   for (size_t i = 0; i < want.size (); i++)
-    fail_unless_equals_string (order[i].c_str (), want[i].c_str ());
+    fail_unless_equals_std_string (order[i], want[i]);
   gst_harness_teardown (h);
 }
 GST_END_TEST;

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "check_string.h"
 #include "events.h"
 #include "stft.h"
 #include "tags.h"
@@ -454,19 +455,19 @@ GST_START_TEST (test_tags_and_events)
   GstTagList *tags = gst_tag_list_new (GST_TAG_TITLE, "x", NULL);
   gst_tag_list_set_scope (tags, GST_TAG_SCOPE_STREAM);
   gst_harness_push_event (h, gst_event_new_tag (tags));
-  fail_unless_equals_string (output_modality (h).c_str (), "eeg");
+  fail_unless_equals_std_string (output_modality (h), "eeg");
   teardown (h, bus);
 
   h = new_harness (new_tokenizer (model_10s ()), &bus);
   gst_harness_set_src_caps (h, spectrogram_caps (1));
   gst_harness_push_event (h, gst_event_new_tag (neuro::make_stream_tags ("haptic", {"x"}, {"g"})));
-  fail_unless_equals_string (output_modality (h).c_str (), "haptic");
+  fail_unless_equals_std_string (output_modality (h), "haptic");
   teardown (h, bus);
 
   h = new_harness (new_tokenizer (model_10s ()), &bus);
   gst_harness_set_src_caps (h, spectrogram_caps (1));
   gst_harness_push (h, spectrogram_buffer (frames, ff, 0, T, 0));
-  fail_unless_equals_string (output_modality (h).c_str (), "eeg");
+  fail_unless_equals_std_string (output_modality (h), "eeg");
   teardown (h, bus);
 }
 GST_END_TEST;
