@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The whole test suite on an ASan + UBSan build (build-asan/, gcc,
+# -Db_sanitize=address,undefined): any invalid memory access or undefined
+# behaviour in the project's code aborts the test that triggers it.
+# tests/meson.build preloads the ASan runtime into the uninstrumented
+# processes (gst-launch-1.0, python3) that load the instrumented plugin.
+#   bash tools/sanitize.sh [meson test arguments]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -f build-asan/build.ninja ]; then
+  meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debugoptimized
+fi
+meson compile -C build-asan
+rc=0
+meson test -C build-asan --print-errorlogs --num-processes 2 --timeout-multiplier 6 "$@" || rc=$?
+/usr/bin/python3 tools/test_summary.py build-asan/meson-logs/testlog.json
+exit $rc
