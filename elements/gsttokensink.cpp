@@ -28,9 +28,13 @@
  *    "silence" when a live stream sent nothing within the latency).
  *  - end: stream, pts (end of the stream's last data), frames (int) at EOS.
  *
- * Lines are handed to the kernel with write(2) as soon as their order is
- * known, and fdatasync(2) runs at least every flush-interval while data flows:
- * a killed process leaves a file of complete lines.
+ * The header is written and synced when the pipeline starts playing. Lines are
+ * handed to the kernel with write(2) as soon as their order is known, and
+ * fdatasync(2) runs at least every flush-interval while data flows: a killed
+ * process leaves a file of complete lines; a write that fails part way (disk
+ * full) is cut back to the last whole line. The file is locked (flock) while
+ * recording, so a second recorder on it is refused, and a file deleted or
+ * replaced while recording is an error.
  *
  * With format=hdf5 the same records become one HDF5 group per stream
  * (/stream<N>: tokens, pts, duration datasets, classifications/ and
@@ -690,6 +694,11 @@ post_write_error (GstTokenSinkWriter * self, int err)
   if (err == ENOSPC || err == EDQUOT)
     GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
         ("No space left to write the recording \"%s\"", path), ("write: %s", g_strerror (err)));
+  else if (err == ENOENT || err == ESTALE)
+    GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
+        ("The recording \"%s\" was %s while recording", path,
+            err == ENOENT ? "deleted (or its folder removed)" : "replaced by another file"),
+        ("nothing written from now on could be found; stop and record again"));
   else
     GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
         ("Could not write the recording \"%s\": %s", path, g_strerror (err)), (NULL));
@@ -799,6 +808,12 @@ gst_token_sink_writer_start (GstBaseSink * sink)
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
         ("Recording \"%s\" already exists", path),
         ("tokensink never replaces a file unless overwrite=true; choose another location"));
+    return FALSE;
+  }
+  if (err == EBUSY) {
+    GST_ELEMENT_ERROR (self, RESOURCE, BUSY,
+        ("Recording \"%s\" is being written by another recorder", path),
+        ("another tokensink holds its advisory lock (flock); choose another location"));
     return FALSE;
   }
   if (err > 0)
@@ -955,6 +970,30 @@ gst_token_sink_writer_finalize (GObject * object)
   G_OBJECT_CLASS (gst_token_sink_writer_parent_class)->finalize (object);
 }
 
+/* The header reaches the disk as soon as the pipeline plays (running time 0
+ * is known then), not with the first ordered record, which can be seconds
+ * later: a recording killed early is still a valid file. */
+static GstStateChangeReturn
+gst_token_sink_writer_change_state (GstElement * element, GstStateChange transition)
+{
+  GstTokenSinkWriter *self = GST_TOKEN_SINK_WRITER (element);
+  const GstStateChangeReturn ret =
+      GST_ELEMENT_CLASS (gst_token_sink_writer_parent_class)->change_state (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE || transition != GST_STATE_CHANGE_PAUSED_TO_PLAYING)
+    return ret;
+  g_mutex_lock (&self->file_lock);
+  int err = 0;
+  if (self->file->is_open () && !self->header_written) {
+    err = write_header_once (self);
+    if (!err)
+      err = self->file->sync ();
+  }
+  g_mutex_unlock (&self->file_lock);
+  if (err)
+    post_write_error (self, err);
+  return ret;
+}
+
 static void
 gst_token_sink_writer_class_init (GstTokenSinkWriterClass * klass)
 {
@@ -970,6 +1009,7 @@ gst_token_sink_writer_class_init (GstTokenSinkWriterClass * klass)
   sink_class->stop = gst_token_sink_writer_stop;
   sink_class->render = gst_token_sink_writer_render;
   sink_class->event = gst_token_sink_writer_event;
+  element_class->change_state = gst_token_sink_writer_change_state;
 }
 
 static void

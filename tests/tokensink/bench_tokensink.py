@@ -5,7 +5,6 @@ lines per second for a given channel count. Prints one line per run.
     bench_tokensink.py [channels] [frames]"""
 import os
 import sys
-import tempfile
 import threading
 import time
 
@@ -20,7 +19,7 @@ def run(channels, frames, per_buffer=200):
     rng = np.random.default_rng(0)
     payloads = [rng.integers(0, 8192, (per_buffer, channels), dtype="<u4").tobytes()
                 for _ in range(8)]
-    location = os.path.join(tempfile.mkdtemp(prefix="tokensink-bench-"), "bench.jsonl")
+    location = os.path.join(ts.temp_dir("tokensink-bench-"), "bench.jsonl")
     pipeline = ts.build(location, [src], live=False)
 
     def feed():

@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -25,7 +24,8 @@ def record_forever(location):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="tokensink-kill-")
+    import token_streams as ts
+    tmp = ts.temp_dir("tokensink-kill-")
     location = os.path.join(tmp, "killed.jsonl")
     child = subprocess.Popen([sys.executable, __file__, "--record", location],
                              stdout=subprocess.PIPE, text=True)

@@ -10,7 +10,6 @@ recorded and the file must stay in running-time order."""
 import json
 import os
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -28,7 +27,7 @@ def report_latency_once_configured(pad, info):
 
 
 def main():
-    location = os.path.join(tempfile.mkdtemp(prefix="tokensink-latency-"), "late.jsonl")
+    location = os.path.join(ts.temp_dir("tokensink-latency-"), "late.jsonl")
     slow = ts.Source("eeg", 2, channels=2)
     prompt = ts.Source("audio", 25, frames_per_buffer=5)
     pipeline = ts.build(location, [slow, prompt], live=True)

@@ -5,7 +5,6 @@ them, and damaged files are handled as documented."""
 import os
 import subprocess
 import sys
-import tempfile
 import warnings
 
 import numpy as np
@@ -124,7 +123,7 @@ def check_damaged_n(path, tmp):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="tokensink-reader-")
+    tmp = ts.temp_dir("tokensink-reader-")
     path, sources = make_recording(tmp)
     rec = check_load(path, sources)
     check_cli(path, rec, tmp)

@@ -2,13 +2,17 @@
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
+#include <csignal>
 #include <string>
+
+#include <sys/resource.h>
 
 #include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
 
 #include "jsonl.h"
 #include "linefile.h"
+#include "temp_dir.h"
 
 using Json = nlohmann::json;
 
@@ -78,6 +82,81 @@ GST_START_TEST (test_line_file)
 }
 GST_END_TEST;
 
+static std::string
+contents_of (const std::string &path)
+{
+  gchar *data = NULL;
+  gsize len = 0;
+  g_file_get_contents (path.c_str (), &data, &len, NULL);
+  std::string out (data ? data : "", len);
+  g_free (data);
+  return out;
+}
+
+/* A write the file system cuts short (here: the file size limit, as a full
+ * disk would) leaves the file at its last whole line. */
+GST_START_TEST (test_line_file_whole_lines_n)
+{
+  neuro_test::TempDir dir ("linefile");
+  const std::string path = dir.file ("full.jsonl");
+  neuro::LineFile f;
+  fail_unless_equals_int (f.open (path, false), 0);
+  struct rlimit old, small = {10, 10};
+  getrlimit (RLIMIT_FSIZE, &old);
+  small.rlim_max = old.rlim_max;
+  auto old_handler = std::signal (SIGXFSZ, SIG_IGN);
+  setrlimit (RLIMIT_FSIZE, &small);
+  const int short_line = f.append ("one\n");
+  const int long_line = f.append ("a line too long\n");
+  setrlimit (RLIMIT_FSIZE, &old);
+  std::signal (SIGXFSZ, old_handler);
+  fail_unless_equals_int (short_line, 0);
+  fail_unless_equals_int (long_line, EFBIG);
+  fail_unless (contents_of (path) == "one\n", "partial line left: '%s'", contents_of (path).c_str ());
+  fail_unless_equals_int (f.append ("two\n"), 0);
+  fail_unless_equals_int (f.close (), 0);
+  fail_unless (contents_of (path) == "one\ntwo\n");
+}
+GST_END_TEST;
+
+/* A second writer is refused and truncates nothing, overwrite or not. */
+GST_START_TEST (test_line_file_lock_n)
+{
+  neuro_test::TempDir dir ("linefile");
+  const std::string path = dir.file ("locked.jsonl");
+  neuro::LineFile owner, intruder;
+  fail_unless_equals_int (owner.open (path, false), 0);
+  fail_unless_equals_int (owner.append ("first\n"), 0);
+  fail_unless_equals_int (intruder.open (path, true), EBUSY);
+  fail_unless (!intruder.is_open ());
+  fail_unless (contents_of (path) == "first\n");
+  fail_unless_equals_int (owner.close (), 0);
+  fail_unless_equals_int (intruder.open (path, true), 0);  /* free again */
+  fail_unless_equals_int (intruder.close (), 0);
+}
+GST_END_TEST;
+
+/* A recording whose path no longer names it is an error at the next sync. */
+GST_START_TEST (test_line_file_gone_n)
+{
+  neuro_test::TempDir dir ("linefile");
+  const std::string path = dir.file ("gone.jsonl");
+  neuro::LineFile f;
+  fail_unless_equals_int (f.open (path, false), 0);
+  fail_unless_equals_int (f.append ("x\n"), 0);
+  fail_unless_equals_int (f.sync (), 0);
+  g_remove (path.c_str ());
+  fail_unless_equals_int (f.sync_if_due (0), ENOENT);
+  fail_unless_equals_int (f.close (), 0);
+
+  fail_unless_equals_int (f.open (path, false), 0);
+  fail_unless (g_file_set_contents (dir.file ("other").c_str (), "{}\n", -1, NULL));
+  fail_unless_equals_int (g_rename (dir.file ("other").c_str (), path.c_str ()), 0);
+  fail_unless_equals_int (f.sync (), ESTALE);
+  fail_unless_equals_int (f.close (), 0);
+}
+GST_END_TEST;
+
 static Suite *
 record_lib_suite (void)
 {
@@ -87,6 +166,9 @@ record_lib_suite (void)
   tcase_add_test (tc, test_iso8601);
   tcase_add_test (tc, test_lines_escape);
   tcase_add_test (tc, test_line_file);
+  tcase_add_test (tc, test_line_file_whole_lines_n);
+  tcase_add_test (tc, test_line_file_lock_n);
+  tcase_add_test (tc, test_line_file_gone_n);
   return s;
 }
 

@@ -7,7 +7,6 @@ Stream 0 (haptic, 50 frames/s in 100 ms buffers) runs for 4 s; stream 1
 import json
 import os
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -31,7 +30,7 @@ def order_key(r):
 
 
 def main():
-    location = os.path.join(tempfile.mkdtemp(prefix="tokensink-silent-"), "silent.jsonl")
+    location = os.path.join(ts.temp_dir("tokensink-silent-"), "silent.jsonl")
     haptic = ts.Source("haptic", 50, frames_per_buffer=5)
     eeg = ts.Source("eeg", 2, channels=2)
     # 300 ms of extra latency: slack for a loaded machine's thread scheduling.

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -18,6 +19,7 @@
 
 #include "events.h"
 #include "tags.h"
+#include "temp_dir.h"
 
 using Json = nlohmann::json;
 
@@ -31,13 +33,14 @@ struct Input {
   int buffers;
 };
 
+/* `name` in a fresh folder; the folders and their files are removed when the
+ * test program exits. */
 std::string
 temp_path (const char *name)
 {
-  gchar *dir = g_dir_make_tmp ("tokensink-XXXXXX", NULL);
-  std::string path = std::string (dir) + "/" + name;
-  g_free (dir);
-  return path;
+  static std::vector<std::unique_ptr<neuro_test::TempDir>> dirs;
+  dirs.push_back (std::make_unique<neuro_test::TempDir> ("tokensink"));
+  return dirs.back ()->file (name);
 }
 
 std::string

@@ -6,6 +6,9 @@ A Source produces application/x-tokens frames whose values are a function of
 sources push each buffer once its last frame has "happened" on the pipeline
 clock, with the PTS of its first frame, like a capture device; they report
 that buffer duration as their latency."""
+import atexit
+import shutil
+import tempfile
 import threading
 import time
 
@@ -16,6 +19,13 @@ from gi.repository import GObject, Gst  # noqa: E402
 
 Gst.init(None)
 NONE = Gst.CLOCK_TIME_NONE
+
+
+def temp_dir(prefix):
+    """A fresh folder, removed with its contents when the process exits."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, path, True)
+    return path
 
 
 class Source:
