@@ -821,7 +821,9 @@ gst_token_sink_writer_start (GstBaseSink * sink)
         ("Could not open \"%s\" for writing: %s", path, g_strerror (err)), (NULL));
   if (err)
     return FALSE;
-  self->created = !is_hdf5 (self);      /* the .part of an HDF5 recording is Hdf5LineRecorder's */
+  /* The .part of an HDF5 recording is Hdf5LineRecorder's; of the rest, only
+   * a regular file is ours to remove, never a device such as /dev/full. */
+  self->created = !is_hdf5 (self) && self->file->is_regular ();
   return TRUE;
 }
 

@@ -20,12 +20,13 @@ built=()
 for t in "${targets[@]}"; do
   [ -f "tests/fuzz/$t.cpp" ] && built+=("$t")
 done
-meson compile -C build-fuzz "${built[@]}"
+ninja -C build-fuzz "${built[@]/#/tests/fuzz/}"
 /usr/bin/python3 tests/fuzz/make_seeds.py build-fuzz/seeds "$PWD" "$shared"
 
 mkdir -p build-fuzz/findings
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export LSAN_OPTIONS=suppressions=$PWD/tests/fuzz/lsan.supp:print_suppressions=0
 for t in "${built[@]}"; do
   seeds=build-fuzz/seeds/${t#fuzz_}
   mkdir -p "build-fuzz/corpus/$t"

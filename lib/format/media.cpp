@@ -1,6 +1,7 @@
 #include "media.h"
 
 #include "stft.h"
+#include "utf8.h"
 
 namespace neuro {
 
@@ -13,6 +14,14 @@ string_list (const std::vector<std::string> &names)
   for (size_t i = 0; i < names.size (); i++)
     out += (i ? ", " : "") + names[i];
   return out + " }";
+}
+
+/* "channels=5000 exceeds the limit of 4096" when value > limit, else "". */
+std::string
+over_limit (const char *what, int value, int limit)
+{
+  return value > limit ? std::string (what) + "=" + std::to_string (value) + " exceeds the limit of " +
+      std::to_string (limit) : std::string ();
 }
 
 bool
@@ -59,7 +68,7 @@ std::string
 SpectrogramInfo::from_caps (const GstStructure *s, SpectrogramInfo &out)
 {
   if (!gst_structure_has_name (s, kSpectrogramMediaType))
-    return std::string ("expected ") + kSpectrogramMediaType + ", got " + gst_structure_get_name (s);
+    return std::string ("expected ") + kSpectrogramMediaType + ", got " + valid_utf8 (gst_structure_get_name (s));
   SpectrogramInfo info;
   if (!gst_structure_get_int (s, "rate", &info.rate) || !gst_structure_get_int (s, "channels", &info.channels)
       || !gst_structure_get_int (s, "n-fft", &info.n_fft) || !gst_structure_get_int (s, "hop", &info.hop)
@@ -69,9 +78,11 @@ SpectrogramInfo::from_caps (const GstStructure *s, SpectrogramInfo &out)
   const char *scaling = gst_structure_get_string (s, "scaling");
   gboolean waveform = FALSE;
   if (window && !has_name (stft_window_names (), window))
-    return std::string ("unknown window \"") + window + "\": use " + one_of (stft_window_names ());
+    return "unknown window \"" + valid_utf8 (window) + "\": use " + one_of (stft_window_names ());
   if (scaling && !has_name (stft_scaling_names (), scaling))
-    return std::string ("unknown scaling \"") + scaling + "\": use " + one_of (stft_scaling_names ());
+    return "unknown scaling \"" + valid_utf8 (scaling) + "\": use " + one_of (stft_scaling_names ());
+  if (const std::string problem = over_limit ("channels", info.channels, kMaxChannels); !problem.empty ())
+    return "spectrogram " + problem;
   if (window)
     info.window = window;
   if (scaling)
@@ -114,7 +125,7 @@ std::string
 TokensInfo::from_caps (const GstStructure *s, TokensInfo &out)
 {
   if (!gst_structure_has_name (s, kTokensMediaType))
-    return std::string ("expected ") + kTokensMediaType + ", got " + gst_structure_get_name (s);
+    return std::string ("expected ") + kTokensMediaType + ", got " + valid_utf8 (gst_structure_get_name (s));
   TokensInfo info;
   gst_structure_get_int (s, "codebooks", &info.codebooks);
   if (!gst_structure_get_int (s, "channels", &info.channels) ||
@@ -130,6 +141,11 @@ TokensInfo::from_caps (const GstStructure *s, TokensInfo &out)
           gst_structure_get_int (s, "window-stride", &info.window_stride) && info.window_frames >= 1 &&
           info.window_stride >= 1))
     return "overlapping windows need both window-frames and window-stride as positive ints";
+  for (const std::string &problem : {over_limit ("channels", info.channels, kMaxChannels),
+           over_limit ("vocabulary", info.vocabulary, kMaxVocabulary),
+           over_limit ("codebooks", info.codebooks, kMaxCodebooks)})
+    if (!problem.empty ())
+      return std::string (kTokensMediaType) + " " + problem;
   const char *modality = gst_structure_get_string (s, "modality");
   const char *model = gst_structure_get_string (s, "model");
   const char *model_sha256 = gst_structure_get_string (s, "model-sha256");

@@ -25,6 +25,13 @@ namespace neuro {
 constexpr const char kSpectrogramMediaType[] = "application/x-spectrogram";
 constexpr const char kTokensMediaType[] = "application/x-tokens";
 
+/* Largest channel count of either type (and of stft's audio input): far
+ * above any recording (high-density EEG has 256), low enough that a peer's
+ * channels=2147483647 is refused before anything is sized by it. */
+constexpr int kMaxChannels = 4096;
+/* Largest codebook count of a token stream. */
+constexpr int kMaxCodebooks = 64;
+
 /* Largest n-fft the stft element accepts. */
 constexpr int kMaxNfft = 1 << 20;
 
@@ -45,8 +52,9 @@ struct SpectrogramInfo {
 
   /* Reads fixed caps into `out`. Empty when they are a spectrogram with
    * rate, channels, n-fft, hop and bins, and a known window and scaling where
-   * given (absent: hann, magnitude; waveform absent: false), else the
-   * sentence explaining the refusal. */
+   * given (absent: hann, magnitude; waveform absent: false), and channels <=
+   * kMaxChannels, else the sentence explaining the refusal (naming value and
+   * limit). */
   static std::string from_caps (const GstStructure *s, SpectrogramInfo &out);
   /* Fixed caps with every field and framerate = rate/hop. */
   GstStructure *to_structure () const;
@@ -69,9 +77,10 @@ struct TokensInfo {
   int window_frames = 0, window_stride = 0;
 
   /* Reads fixed caps into `out`. Empty when they are tokens with channels,
-   * vocabulary and codebooks of at least 1 and a positive framerate (and
-   * both window fields positive or neither present), else the sentence
-   * explaining the refusal. */
+   * vocabulary and codebooks of at least 1 and at most kMaxChannels,
+   * kMaxVocabulary and kMaxCodebooks, and a positive framerate (and both window fields positive or
+   * neither present), else the sentence explaining the refusal (naming value
+   * and limit). */
   static std::string from_caps (const GstStructure *s, TokensInfo &out);
   GstStructure *to_structure () const;
 

@@ -24,12 +24,13 @@ LineFile::open (const std::string &path, bool overwrite)
   fd_ = ::open (path.c_str (), flags, 0644);
   if (fd_ < 0)
     return errno;
+  /* Devices (/dev/stdout, /dev/full) are shared by nature: not locked. */
   struct stat st;
   int err = 0;
-  if (flock (fd_, LOCK_EX | LOCK_NB) != 0)
-    err = errno == EWOULDBLOCK ? EBUSY : errno;
-  else if (fstat (fd_, &st) != 0)
+  if (fstat (fd_, &st) != 0)
     err = errno;
+  else if (S_ISREG (st.st_mode) && flock (fd_, LOCK_EX | LOCK_NB) != 0)
+    err = errno == EWOULDBLOCK ? EBUSY : errno;
   else if (overwrite && S_ISREG (st.st_mode) && ftruncate (fd_, 0) != 0)
     err = errno;
   if (err) {
@@ -40,6 +41,7 @@ LineFile::open (const std::string &path, bool overwrite)
   path_ = path;
   dev_ = st.st_dev;
   ino_ = st.st_ino;
+  regular_ = S_ISREG (st.st_mode);
   size_ = 0;
   last_sync_us_ = g_get_monotonic_time ();
   unsynced_ = false;
@@ -73,10 +75,8 @@ LineFile::append (const std::string &data)
 int
 LineFile::check_still_there () const
 {
-  struct stat open_st, path_st;
-  if (fstat (fd_, &open_st) != 0)
-    return errno;
-  if (!S_ISREG (open_st.st_mode))
+  struct stat path_st;
+  if (!regular_)
     return 0;  /* /dev/stdout and the like */
   if (stat (path_.c_str (), &path_st) != 0)
     return errno;

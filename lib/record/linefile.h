@@ -8,7 +8,7 @@
  * and the file only ever holds whole appends: a write that fails part way
  * (disk full) is cut back to the previous append.
  *
- * open() takes an advisory lock (flock) on the file: a second LineFile, in
+ * open() takes an advisory lock (flock) on a regular file: a second LineFile, in
  * this or another process, refuses the file (EBUSY) instead of splicing its
  * lines into it. sync_if_due() and sync() also check that the path still
  * names the open file: a file deleted (or its folder removed) or replaced
@@ -34,6 +34,8 @@ public:
    * Returns 0 or an errno. */
   int open (const std::string &path, bool overwrite);
   bool is_open () const { return fd_ >= 0; }
+  /* A regular file (not a device such as /dev/stdout or /dev/full). */
+  bool is_regular () const { return fd_ >= 0 && regular_; }
   /* Writes everything, or returns the errno of the failing write(2) with the
    * file cut back to its length before the call. */
   int append (const std::string &data);
@@ -55,6 +57,7 @@ private:
   off_t size_ = 0;              /* bytes of whole appends */
   dev_t dev_ = 0;               /* identity of the open file */
   ino_t ino_ = 0;
+  bool regular_ = false;
   gint64 last_sync_us_ = 0;
   bool unsynced_ = false;       /* appended since the last fdatasync */
 };

@@ -8,10 +8,12 @@ lines to the shell it opens, as a user pasting them would, and checks that
 gst-inspect saw the plugin, the main pipeline wrote its recording and the
 reader summarised it. The test's own plugin paths are removed first, so only
 what devenv sets can make the plugin visible."""
+import atexit
 import os
 import re
 import subprocess
 import sys
+import shutil
 import tempfile
 
 SRC = os.environ["NEUROTOKENS_SOURCE_DIR"]
@@ -31,6 +33,7 @@ def main():
     if not first.startswith("meson devenv"):
         sys.exit(f"FAIL: the recipe does not start with meson devenv: {first!r}")
     work = tempfile.mkdtemp(prefix="readme-recipe-")
+    atexit.register(shutil.rmtree, work, True)  # leave nothing in TMPDIR
     os.symlink(BUILD, os.path.join(work, "build"))
     for d in ("pipelines", "tools"):
         os.symlink(os.path.join(SRC, d), os.path.join(work, d))

@@ -12,9 +12,11 @@ usage: test_follow_rate.py CASE
   converter_n eegsrc with 64 channels in front of audioresample (behind a queue) or
               audioconvert fails with an error from eegsrc naming the converter,
               instead of GStreamer's assertion and crash; 3 channels pass."""
+import atexit
 import os
 import struct
 import sys
+import shutil
 import tempfile
 
 import gi
@@ -25,6 +27,7 @@ from gi.repository import Gst  # noqa: E402
 
 SKIP = 77
 TMP = tempfile.mkdtemp(prefix="eegsrc-rate-")
+atexit.register(shutil.rmtree, TMP, True)  # leave nothing in TMPDIR
 
 
 def fail(msg):

@@ -10,9 +10,11 @@ interleave give every stream its right names and units (and lbmclassify then
 finds O1 and O2 by name). Negative cases (_n): a names list of the wrong
 length and a position outside the upstream list are errors from channeltags
 naming both numbers."""
+import atexit
 import json
 import os
 import sys
+import shutil
 import tempfile
 
 import gi
@@ -21,6 +23,7 @@ gi.require_version("Gst", "1.0")
 from gi.repository import Gst  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="channeltags-")
+atexit.register(shutil.rmtree, TMP, True)  # leave nothing in TMPDIR
 SRC = "eegsrc num-buffers=20 samplesperbuffer=200"
 
 

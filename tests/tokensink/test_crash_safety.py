@@ -10,6 +10,9 @@
   deleted_n          removing the recording's folder mid-recording is an error
                      within flush-interval, not silent loss
   replaced_n         another file moved onto the recording's path is an error
+  device_kept_n      a run that records nothing into a device (a /dev/full
+                     twin made in TMPDIR; skipped without the right to mknod)
+                     leaves the device node alone: only files are removed
 
 usage: test_crash_safety.py CASE"""
 import json
@@ -104,10 +107,29 @@ def replaced(tmp):
     assert err is not None and "replaced" in err.message, err
 
 
+def device_kept(tmp):
+    import stat
+    device = os.path.join(tmp, "full")
+    try:
+        os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+    except PermissionError:
+        print("cannot make a device node here: skipped")
+        sys.exit(77)
+    src = ts.Source("eeg", 2)
+    pipeline = ts.build(device, [src], live=False, overwrite=True)
+    pipeline.set_state(Gst.State.PLAYING)
+    src.appsrc.emit("end-of-stream")
+    # EOS, or the device's "no space left" for the header: either way nothing was recorded.
+    pipeline.get_bus().timed_pop_filtered(10 * S, Gst.MessageType.EOS | Gst.MessageType.ERROR)
+    pipeline.set_state(Gst.State.NULL)
+    assert os.path.exists(device) and stat.S_ISCHR(os.stat(device).st_mode), "the device node was removed"
+    os.remove(device)
+
+
 def main(case):
     tmp = ts.temp_dir("tokensink-crash-")
     {"header_at_start_n": header_at_start, "second_writer_n": second_writer,
-     "deleted_n": deleted, "replaced_n": replaced}[case](tmp)
+     "deleted_n": deleted, "replaced_n": replaced, "device_kept_n": device_kept}[case](tmp)
 
 
 if __name__ == "__main__":

@@ -10,10 +10,12 @@ followed by the corrected command on the same location; the Python example
 docs/examples/classify_eeg.py run twice on the same recording name; an
 input shorter than one tokenizer window (EOS, no tokens: file kept, with its
 end record); an existing file refused (still there, untouched)."""
+import atexit
 import json
 import os
 import subprocess
 import sys
+import shutil
 import tempfile
 
 import gi
@@ -23,6 +25,7 @@ from gi.repository import Gst  # noqa: E402
 
 SOURCE = os.environ.get("NEUROTOKENS_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 TMP = tempfile.mkdtemp(prefix="tokensink-failed-")
+atexit.register(shutil.rmtree, TMP, True)  # leave nothing in TMPDIR
 
 
 def fail(msg):

@@ -8,11 +8,13 @@ time axis, a row per stream, a categorical colour per key code matching its
 bar in the code-usage histogram, the probabilities over time, annotations on
 the rows of their stream; the npz of every stream with probabilities; MNE
 annotations with the right orig_time."""
+import atexit
 import datetime
 import json
 import os
 import subprocess
 import sys
+import shutil
 import tempfile
 
 import numpy as np
@@ -142,6 +144,7 @@ def check_cli_plot(path, tmp):
 
 def main():
     tmp = tempfile.mkdtemp(prefix="tokensink-plot-")
+    atexit.register(shutil.rmtree, tmp, True)  # leave nothing in TMPDIR
     path = os.path.join(tmp, "rec.jsonl")
     write_recording(path)
     rec = tfm_tokens.load(path)
