@@ -98,6 +98,7 @@ struct StftStream
   std::unique_ptr<neuro::Stft> stft;
   gint rate = 0;
   GstClockTime base_pts = GST_CLOCK_TIME_NONE;  /* PTS of sample 0 of frame 0 */
+  guint64 samples = 0;                          /* input samples since base_pts */
   bool discont = true;
   bool error_posted = false;
 };
@@ -490,6 +491,18 @@ post_negotiation_error (GstStft * self, GstCaps * incaps)
 
 /* ---- events and queries ---------------------------------------------- */
 
+static bool
+is_flushing (GstBaseTransform * trans)
+{
+  bool flushing = false;
+  for (GstPad * pad : {trans->srcpad, trans->sinkpad}) {
+    GST_OBJECT_LOCK (pad);
+    flushing = flushing || GST_PAD_IS_FLUSHING (pad);
+    GST_OBJECT_UNLOCK (pad);
+  }
+  return flushing;
+}
+
 static gboolean
 gst_stft_sink_event (GstBaseTransform * trans, GstEvent * event)
 {
@@ -500,7 +513,9 @@ gst_stft_sink_event (GstBaseTransform * trans, GstEvent * event)
       gst_event_parse_caps (event, &incaps);
       gst_caps_ref (incaps);
       const gboolean ok = GST_BASE_TRANSFORM_CLASS (gst_stft_parent_class)->sink_event (trans, event);
-      if (!ok && !self->stream->error_posted) {
+      /* During a flushing seek the caps cannot be pushed downstream: that is
+       * the flush, not a negotiation failure (the caps come again after it). */
+      if (!ok && !self->stream->error_posted && !is_flushing (trans)) {
         post_negotiation_error (self, incaps);
         self->stream->error_posted = true;
       }
@@ -558,6 +573,7 @@ begin_stream (GstStft * self, GstBuffer * in)
   StftStream & st = *self->stream;
   st.stft->reset ();
   st.discont = true;
+  st.samples = 0;
   if (GST_BUFFER_PTS_IS_VALID (in))
     st.base_pts = GST_BUFFER_PTS (in);
   else if (trans->segment.format == GST_FORMAT_TIME && GST_CLOCK_TIME_IS_VALID (trans->segment.start))
@@ -565,6 +581,27 @@ begin_stream (GstStft * self, GstBuffer * in)
   else
     st.base_pts = 0;
   GST_DEBUG_OBJECT (self, "stream (re)starts at %" GST_TIME_FORMAT, GST_TIME_ARGS (st.base_pts));
+}
+
+/* A buffer whose PTS is more than half a frame period away from where the
+ * samples so far put it (data lost or repeated upstream without a DISCONT
+ * flag) restarts framing at its PTS, as a DISCONT would: stamping on from the
+ * sample counter would put every later frame off by the jump. */
+static bool
+jumps (GstStft * self, GstBuffer * in)
+{
+  const StftStream & st = *self->stream;
+  if (!GST_BUFFER_PTS_IS_VALID (in))
+    return false;
+  const GstClockTime expected = st.base_pts + gst_util_uint64_scale (st.samples, GST_SECOND, st.rate);
+  const GstClockTime period = gst_util_uint64_scale_int (st.stft->config ().hop, GST_SECOND, st.rate);
+  if (neuro::continues_run (expected, GST_BUFFER_PTS (in), period))
+    return false;
+  GST_ELEMENT_WARNING (self, STREAM, FORMAT, ("Input timestamps jump without a DISCONT flag"),
+      ("buffer at %" GST_TIME_FORMAT " where the samples so far end at %" GST_TIME_FORMAT
+          "; framing restarts at the buffer's time", GST_TIME_ARGS (GST_BUFFER_PTS (in)),
+          GST_TIME_ARGS (expected)));
+  return true;
 }
 
 static void
@@ -627,11 +664,12 @@ process_input (GstStft * self, GstBuffer * in, GstBuffer ** outbuf)
     gst_buffer_unmap (in, &map);
     return GST_FLOW_ERROR;
   }
-  if (GST_BUFFER_IS_DISCONT (in) || !GST_CLOCK_TIME_IS_VALID (st.base_pts))
+  if (GST_BUFFER_IS_DISCONT (in) || !GST_CLOCK_TIME_IS_VALID (st.base_pts) || jumps (self, in))
     begin_stream (self, in);
 
   /* Frames are computed straight into the output buffer. */
   const size_t samples = map.size / bpf;
+  st.samples += samples;
   const size_t n = st.stft->frames_after (samples);
   const guint64 first = st.stft->next_frame ();
   GstBuffer *out = NULL;

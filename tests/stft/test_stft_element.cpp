@@ -490,6 +490,38 @@ GST_START_TEST (test_n_fft_below_two_rejected_n)
 }
 GST_END_TEST;
 
+/* A 5 s hole in the input timestamps without a DISCONT flag: the frames after
+ * it carry the new time (not the sample counter's), start a new run
+ * (DISCONT, frame 0 at the new PTS), and a warning says so. */
+GST_START_TEST (test_timestamp_gap_without_discont_n)
+{
+  GstBus *bus = gst_bus_new ();
+  GstHarness *h = stft_harness ("waveform=false", 200, 1, nullptr, bus);
+  const auto x = noise (800, 9);
+  gst_harness_push (h, samples_buffer (x.data (), 400, 0));            /* 0 .. 2 s */
+  std::vector<GstClockTime> pts;
+  pull_all (h, &pts);
+  fail_unless (!pts.empty ());
+  gst_harness_push (h, samples_buffer (x.data () + 400, 400, 7 * GST_SECOND));  /* 5 s hole */
+  GstBuffer *out = gst_harness_pull (h);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (out), 7 * GST_SECOND);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (out), 0);
+  fail_unless (GST_BUFFER_IS_DISCONT (out));
+  gst_buffer_unref (out);
+  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  fail_unless (msg != NULL, "no warning about the jump");
+  gst_message_unref (msg);
+  /* jitter below half a frame period is no jump */
+  gst_harness_push (h, samples_buffer (x.data (), 200, 9 * GST_SECOND + 2 * GST_MSECOND));
+  out = gst_harness_pull (h);
+  fail_if (GST_BUFFER_IS_DISCONT (out));
+  gst_buffer_unref (out);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_partial_sample_frame_n)
 {
   GstBus *bus = gst_bus_new ();
@@ -517,6 +549,7 @@ stft_suite (void)
   TCase *tc = tcase_create ("general");
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_default_caps);
+  tcase_add_test (tc, test_timestamp_gap_without_discont_n);
   tcase_add_test (tc, test_downstream_caps_choose_config);
   tcase_add_test (tc, test_tone_lights_its_bin);
   tcase_add_test (tc, test_buffer_partition);
