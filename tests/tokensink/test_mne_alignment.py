@@ -4,9 +4,11 @@ arithmetic: the stream record names the file, its SHA-256 and its measurement
 start (eegsrc's neuro-source and GST_TAG_DATE_TIME tags), the summary prints them, tfm_tokens.mne_annotations sets orig_time from it, and
 raw.set_annotations keeps every annotation at the onset MNE reads from the
 file itself. Skipped (77) without ../shared."""
+import atexit
 import hashlib
 import io
 import os
+import shutil
 import sys
 import tempfile
 
@@ -36,7 +38,9 @@ def main():
         print("skipped: no", edf)
         return 77
     Gst.init(None)
-    path = os.path.join(tempfile.mkdtemp(prefix="mne-align-"), "rec.jsonl")
+    tmp = tempfile.mkdtemp(prefix="mne-align-")
+    atexit.register(shutil.rmtree, tmp, True)  # leave nothing in TMPDIR
+    path = os.path.join(tmp, "rec.jsonl")
     pipeline = Gst.parse_launch(f'eegsrc location="{edf}" channels=O1,O2 ! stft ! tfmtokenize ! '
                                 f'lbmclassify ! tokensink location="{path}"')
     pipeline.set_state(Gst.State.PLAYING)
