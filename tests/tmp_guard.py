@@ -15,6 +15,7 @@ import tempfile
 
 def main(argv):
     tmp = tempfile.mkdtemp(prefix="neurotokens-test-")
+    os.chmod(tmp, 0o1777)  # like /tmp: daemons a test starts (munged) need it reachable
     try:
         rc = subprocess.call(argv, env=dict(os.environ, TMPDIR=tmp))
         left = sorted(os.listdir(tmp))
