@@ -4,6 +4,8 @@
  *    random weights of the authors' 2x2x8 shape;
  *  - classifier decision time for one 16-channel x 10 s window (16 x 19
  *    tokens), random 64x4 weights;
+ *  - CPU time per stage of the tokenizer on one worker's chunk of 8 windows
+ *    (thread CPU time, so neighbours on a shared machine do not inflate it);
  *  - peak RSS of the process.
  *
  * usage: bench_tokenizer [threads=2] [windows=20] */
@@ -11,8 +13,12 @@
 #include "tfm_torch.h"
 
 #include <ATen/Context.h>
+#include <ATen/ops/from_blob.h>
+#include <ATen/ops/randn.h>
+#include <c10/core/InferenceMode.h>
 
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -77,6 +83,14 @@ process_cpu_seconds ()
 }
 
 double
+thread_cpu_seconds ()
+{
+  timespec ts;
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+double
 median (std::vector<double> v)
 {
   std::sort (v.begin (), v.end ());
@@ -108,6 +122,55 @@ bench_tokenizer (const std::string &path, int windows, int threads)
       kChannels, kSeconds, threads, 1e3 * median (wall), 1e3 * *std::min_element (wall.begin (), wall.end ()),
       channel_seconds / median (wall), channel_seconds / *std::min_element (wall.begin (), wall.end ()), 1e3 * cpu,
       channel_seconds / cpu);
+}
+
+/* Least thread-CPU milliseconds of f over `reps` calls (after one warm-up):
+ * on a shared core, contention only ever adds time. */
+template <typename F>
+double
+stage_ms (int reps, F &&f)
+{
+  f ();
+  std::vector<double> t;
+  for (int r = 0; r < reps; ++r) {
+    const double t0 = thread_cpu_seconds ();
+    f ();
+    t.push_back (1e3 * (thread_cpu_seconds () - t0));
+  }
+  return *std::min_element (t.begin (), t.end ());
+}
+
+/* Where a worker's time goes, on the chunk of 8 windows a worker takes at a
+ * time: the frequency and temporal transformer stacks timed on their own,
+ * the patch embeddings and the aggregation as the rest of each branch. */
+void
+bench_stages (const std::string &path, int reps)
+{
+  using neuro::tfm::lat_stack;
+  const neuro::tfm::TokenizerModel m = neuro::tfm::TokenizerModel::load (path);
+  const neuro::tfm::TokenizerConfig &c = m.config ();
+  const int n = 8, S = 2000, T = c.frames (S);
+  const neuro::ModelInfo info = neuro::Tokenizer::load (path)->info ();
+  std::vector<float> raw_v = make_signal (n, S), stft_v = make_stft (raw_v, n, info);
+  c10::InferenceMode guard;
+  neuro::tfm::SerialThreads serial;
+  const at::Tensor raw = at::from_blob (raw_v.data (), {n, S});
+  const at::Tensor stft = at::from_blob (stft_v.data (), {n, c.bins, T});
+  const at::Tensor freq_seq = at::randn ({n * T, c.freq_patches (), c.emb});
+  const at::Tensor temporal_seq = at::randn ({n, T, c.emb});
+  at::Tensor freq, qi;
+  const double f_all = stage_ms (reps, [&] { freq = m.frequency_features (stft); });
+  const double f_lat = stage_ms (reps, [&] {
+    lat_stack (m.weights (), "trans_freq_encoder.transformer", c.freq_depth, c.heads, freq_seq, false); });
+  const double rest = stage_ms (reps, [&] { m.tokenize_features (freq, raw); });
+  const double t_lat = stage_ms (reps, [&] {
+    lat_stack (m.weights (), "trans_temporal_encoder.transformer", c.temporal_depth, c.heads, temporal_seq, false); });
+  qi = m.encode (stft, raw);
+  const double q = stage_ms (reps, [&] { m.nearest_codes (qi); });
+  const double total = f_all + rest;
+  std::printf ("stages, CPU ms per %d windows (one worker chunk), total %.2f: frequency patch embedding + "
+      "aggregation %.2f, frequency attention %.2f, temporal branch %.2f, temporal attention %.2f, quantiser %.2f\n",
+      n, total, f_all - f_lat, f_lat, rest - t_lat - q, t_lat, q);
 }
 
 void
@@ -147,6 +210,7 @@ main (int argc, char **argv)
     std::printf ("threads: %d\n", threads);
     bench_tokenizer (tok_path, windows, threads);
     bench_classifier (cls_path, 5 * windows);
+    bench_stages (tok_path, windows);
   } catch (const neuro::ModelError &e) {
     std::fprintf (stderr, "%s\n", e.what ());
     return 1;

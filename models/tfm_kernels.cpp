@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 namespace neuro {
@@ -91,6 +92,84 @@ contract_sequences_e8 (const float *Q, float q_scale, const float *K, const floa
   }
 }
 
+/* exp(x) for x <= 0 (softmax arguments after the max is taken off):
+ * Cody-Waite reduction to r in [-ln2/2, ln2/2] and a degree-6 polynomial
+ * (the Cephes expf coefficients), ~1 ulp; flushes to 0 below -87. */
+__attribute__ ((target ("avx2,fma"))) inline __m256
+exp_nonpositive (__m256 x)
+{
+  x = _mm256_max_ps (x, _mm256_set1_ps (-87.0f));
+  const __m256 n = _mm256_round_ps (_mm256_mul_ps (x, _mm256_set1_ps (1.44269504088896341f)),
+      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps (n, _mm256_set1_ps (0.693359375f), x);
+  r = _mm256_fnmadd_ps (n, _mm256_set1_ps (-2.12194440e-4f), r);
+  __m256 y = _mm256_set1_ps (1.9875691500e-4f);
+  y = _mm256_fmadd_ps (y, r, _mm256_set1_ps (1.3981999507e-3f));
+  y = _mm256_fmadd_ps (y, r, _mm256_set1_ps (8.3334519073e-3f));
+  y = _mm256_fmadd_ps (y, r, _mm256_set1_ps (4.1665795894e-2f));
+  y = _mm256_fmadd_ps (y, r, _mm256_set1_ps (1.6666665459e-1f));
+  y = _mm256_fmadd_ps (y, r, _mm256_set1_ps (5.0000001201e-1f));
+  y = _mm256_fmadd_ps (y, _mm256_mul_ps (r, r), _mm256_add_ps (r, _mm256_set1_ps (1.0f)));
+  const __m256i pow2 = _mm256_slli_epi32 (_mm256_add_epi32 (_mm256_cvtps_epi32 (n), _mm256_set1_epi32 (127)), 23);
+  return _mm256_mul_ps (y, _mm256_castsi256_ps (pow2));
+}
+
+__attribute__ ((target ("avx2,fma"))) inline __m256
+all_lanes_max (__m256 v)
+{
+  v = _mm256_max_ps (v, _mm256_permute2f128_ps (v, v, 1));
+  v = _mm256_max_ps (v, _mm256_permute_ps (v, 0x4e));
+  return _mm256_max_ps (v, _mm256_permute_ps (v, 0xb1));
+}
+
+__attribute__ ((target ("avx2,fma"))) inline __m256
+all_lanes_sum (__m256 v)
+{
+  v = _mm256_add_ps (v, _mm256_permute2f128_ps (v, v, 1));
+  v = _mm256_add_ps (v, _mm256_permute_ps (v, 0x4e));
+  return _mm256_add_ps (v, _mm256_permute_ps (v, 0xb1));
+}
+
+/* One head of one sequence: k softmax per feature over the n rows (k holds
+ * the normalised k rows afterwards), the 8 x 8 context, then each q row
+ * softmaxed and multiplied by it. */
+__attribute__ ((target ("avx2,fma"))) void
+softmax_contract_head (const float *Q, const float *K, const float *V, int64_t stride, int64_t n, float q_scale,
+    float *k, float *O, int64_t out_stride)
+{
+  __m256 kmax = _mm256_set1_ps (-INFINITY);
+  for (int64_t p = 0; p < n; ++p)
+    kmax = _mm256_max_ps (kmax, _mm256_loadu_ps (K + p * stride));
+  __m256 ksum = _mm256_setzero_ps ();
+  for (int64_t p = 0; p < n; ++p) {
+    const __m256 e = exp_nonpositive (_mm256_sub_ps (_mm256_loadu_ps (K + p * stride), kmax));
+    _mm256_storeu_ps (k + p * 8, e);
+    ksum = _mm256_add_ps (ksum, e);
+  }
+  const __m256 kinv = _mm256_div_ps (_mm256_set1_ps (1.0f), ksum);
+  __m256 ctx[8];
+  for (int c = 0; c < 8; ++c)
+    ctx[c] = _mm256_setzero_ps ();
+  for (int64_t p = 0; p < n; ++p) {
+    alignas (32) float kp[8];
+    _mm256_store_ps (kp, _mm256_mul_ps (_mm256_loadu_ps (k + p * 8), kinv));
+    const __m256 v = _mm256_loadu_ps (V + p * stride);
+    for (int c = 0; c < 8; ++c)
+      ctx[c] = _mm256_fmadd_ps (_mm256_set1_ps (kp[c]), v, ctx[c]);
+  }
+  const __m256 scale = _mm256_set1_ps (q_scale);
+  for (int64_t p = 0; p < n; ++p) {
+    const __m256 qv = _mm256_loadu_ps (Q + p * stride);
+    const __m256 e = exp_nonpositive (_mm256_sub_ps (qv, all_lanes_max (qv)));
+    alignas (32) float qp[8];
+    _mm256_store_ps (qp, _mm256_mul_ps (_mm256_div_ps (e, all_lanes_sum (e)), scale));
+    __m256 acc = _mm256_setzero_ps ();
+    for (int c = 0; c < 8; ++c)
+      acc = _mm256_fmadd_ps (_mm256_set1_ps (qp[c]), ctx[c], acc);
+    _mm256_storeu_ps (O + p * out_stride, acc);
+  }
+}
+
 /* Index of the smallest (x2 + cross[j]) + e2[j] (first on ties), for the
  * nearest-code search; see TokenizerModel::nearest_codes. */
 int64_t
@@ -150,7 +229,60 @@ nearest_in_row_avx2 (float x2, const float *cross, const float *e2, int64_t K)
   return arg;
 }
 
+/* Per-channel sums of `rows` rows of C floats (plain loops: the clones
+ * vectorise them over the channels). */
+__attribute__ ((target_clones ("arch=haswell", "default"))) void
+channel_sums (const float *x, int64_t rows, int64_t C, const float *shift, float *sum)
+{
+  std::fill (sum, sum + C, 0.0f);
+  for (int64_t l = 0; l < rows; ++l)
+    for (int64_t c = 0; c < C; ++c) {
+      const float v = shift ? x[l * C + c] - shift[c] : x[l * C + c];
+      sum[c] += shift ? v * v : v;
+    }
+}
+
+__attribute__ ((target_clones ("arch=haswell", "default"))) void
+scale_shift_rows (const float *x, int64_t rows, int64_t C, const float *scale, const float *shift, float *out)
+{
+  for (int64_t l = 0; l < rows; ++l)
+    for (int64_t c = 0; c < C; ++c)
+      out[l * C + c] = x[l * C + c] * scale[c] + shift[c];
+}
+
 }  // namespace
+
+void
+group_norm_rows (const float *x, int64_t count, int64_t L, int64_t C, int64_t groups, const float *weight,
+    const float *bias, float eps, float *out)
+{
+  const int64_t g = C / groups;
+  const float n = static_cast<float> (L * g);
+  std::vector<float> sum (static_cast<size_t> (C)), mean (static_cast<size_t> (C));
+  std::vector<float> scale (static_cast<size_t> (C)), shift (static_cast<size_t> (C));
+  for (int64_t b = 0; b < count; ++b) {
+    const float *xb = x + b * L * C;
+    channel_sums (xb, L, C, nullptr, sum.data ());
+    for (int64_t j = 0; j < groups; ++j) {
+      float s = 0.0f;
+      for (int64_t c = j * g; c < (j + 1) * g; ++c)
+        s += sum[c];
+      std::fill (mean.begin () + j * g, mean.begin () + (j + 1) * g, s / n);
+    }
+    channel_sums (xb, L, C, mean.data (), sum.data ());
+    for (int64_t j = 0; j < groups; ++j) {
+      float s = 0.0f;
+      for (int64_t c = j * g; c < (j + 1) * g; ++c)
+        s += sum[c];
+      const float rstd = 1.0f / std::sqrt (s / n + eps);
+      for (int64_t c = j * g; c < (j + 1) * g; ++c) {
+        scale[c] = rstd * weight[c];
+        shift[c] = bias[c] - mean[c] * scale[c];
+      }
+    }
+    scale_shift_rows (xb, L, C, scale.data (), shift.data (), out + b * L * C);
+  }
+}
 
 void
 contract_sequences (const float *Q, float q_scale, const float *K, const float *V, float *O, int64_t count, int64_t n,
@@ -161,6 +293,21 @@ contract_sequences (const float *Q, float q_scale, const float *K, const float *
     contract_sequences_e8 (Q, q_scale, K, V, O, count, n, d);
   else
     contract_sequences_generic (Q, q_scale, K, V, O, count, n, d, e);
+}
+
+bool
+softmax_contract_e8 (const float *qkv, float q_scale, float *O, int64_t count, int64_t n, int64_t d)
+{
+  static const bool avx2_fma = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
+  if (!avx2_fma)
+    return false;
+  std::vector<float> k (static_cast<size_t> (n * 8));
+  for (int64_t b = 0; b < count; ++b) {
+    const float *seq = qkv + b * n * 3 * d;
+    for (int64_t h = 0; h < d; h += 8)
+      softmax_contract_head (seq + h, seq + d + h, seq + 2 * d + h, 3 * d, n, q_scale, k.data (), O + b * n * d + h, d);
+  }
+  return true;
 }
 
 int64_t

@@ -14,9 +14,23 @@ namespace tfm {
 void contract_sequences (const float *Q, float q_scale, const float *K, const float *V, float *O, int64_t count,
     int64_t n, int64_t d, int64_t e);
 
+/* The whole attention of 8-wide heads after the q/k/v projections: rows of
+ * qkv hold [q | k | v] (3d floats); per sequence of n rows and head, q is
+ * softmaxed over the head's 8 features and scaled by q_scale, k over the
+ * sequence, then O = q (k^T v) as contract_sequences. False (nothing
+ * written) when the CPU lacks AVX2+FMA. */
+bool softmax_contract_e8 (const float *qkv, float q_scale, float *O, int64_t count, int64_t n, int64_t d);
+
 /* Index of the smallest (x2 + cross[j]) + e2[j] over j < K, the lowest on
  * ties: one row of the nearest-code search. */
 int64_t nearest_in_row (float x2, const float *cross, const float *e2, int64_t K);
+
+/* GroupNorm without the ATen transposes, on `count` sequence-major blocks
+ * of L rows x C channels: channel group j = [j*C/groups, (j+1)*C/groups),
+ * statistics over the group's channels x the L rows (biased variance, two
+ * passes), then the per-channel affine. x and out may be the same array. */
+void group_norm_rows (const float *x, int64_t count, int64_t L, int64_t C, int64_t groups, const float *weight,
+    const float *bias, float eps, float *out);
 
 }  // namespace tfm
 }  // namespace neuro

@@ -19,6 +19,9 @@ bool records_gradients (std::initializer_list<at::Tensor> tensors);
 /* alpha * (x W^T) + bias over the last axis of x (bias may be undefined). */
 at::Tensor dense (const at::Tensor &x, const at::Tensor &weight, const at::Tensor &bias, float alpha = 1.0f);
 
+/* residual + (x W^T + bias), the residual add folded into the product. */
+at::Tensor dense_add (const at::Tensor &x, const at::Tensor &weight, const at::Tensor &bias, const at::Tensor &residual);
+
 /* GroupNorm (eps kNormEps) on a sequence-major (B, L, C) tensor. */
 at::Tensor group_norm_seq (const at::Tensor &x, int64_t groups, const at::Tensor &weight, const at::Tensor &bias);
 
@@ -26,6 +29,11 @@ at::Tensor group_norm_seq (const at::Tensor &x, int64_t groups, const at::Tensor
  * q, k, v (B, n, d), head j = channels [j*d/heads, (j+1)*d/heads). */
 at::Tensor attention_contraction (const at::Tensor &q, float q_scale, const at::Tensor &k, const at::Tensor &v,
     int64_t heads);
+
+/* The attention of a linear-attention block from its fused projections
+ * qkv (B, n, 3d) = [q | k | v]: q softmaxed over each head's features and
+ * scaled by head_width^-0.5, k over the sequence, then the contraction. */
+at::Tensor softmax_attention (const at::Tensor &qkv, int64_t heads);
 
 }  // namespace tfm
 }  // namespace neuro

@@ -76,31 +76,43 @@ pointwise (const at::Tensor &x, const Weights &w, const std::string &conv)
   return dense (x, weight.view ({weight.size (0), weight.size (1)}), w[conv + ".bias"]);
 }
 
+/* The block as the authors' modules compute it, op by op: the form autograd
+ * records (training) and dropout needs. */
 at::Tensor
-linear_attention (const Weights &w, const std::string &p, int heads, const at::Tensor &a)
-{
-  const int64_t B = a.size (0), n = a.size (1), d = a.size (2), e = d / heads;
-  const at::Tensor none;
-  /* q: softmax over each head's features, then the head-width scale. */
-  const at::Tensor q = dense (a, w[p + ".to_q.weight"], none).view ({B, n, heads, e}).softmax (-1).view ({B, n, d});
-  /* k: softmax over the sequence, per feature (heads do not matter here). */
-  const at::Tensor k = dense (a, w[p + ".to_k.weight"], none).softmax (1);
-  const at::Tensor v = dense (a, w[p + ".to_v.weight"], none);
-  return dense (attention_contraction (q, static_cast<float> (std::pow (e, -0.5)), k, v, heads),
-      w[p + ".to_out.weight"], w[p + ".to_out.bias"]);
-}
-
-at::Tensor
-lat_block (const Weights &w, const std::string &p, int heads, const at::Tensor &x, bool training)
+lat_block_recorded (const Weights &w, const std::string &p, int heads, const at::Tensor &x, bool training)
 {
   const int64_t d = x.size (2);
+  const at::Tensor none;
   const at::Tensor a = at::layer_norm (x, {d}, w[p + ".0.norm.weight"], w[p + ".0.norm.bias"], kNormEps);
-  const at::Tensor y = at::dropout (linear_attention (w, p + ".0.fn", heads, a), kAttnDropout, training);
-  const at::Tensor x1 = x + y;
+  const at::Tensor qkv = at::cat ({dense (a, w[p + ".0.fn.to_q.weight"], none), dense (a, w[p + ".0.fn.to_k.weight"], none),
+      dense (a, w[p + ".0.fn.to_v.weight"], none)}, 2);
+  const at::Tensor attn = dense (softmax_attention (qkv, heads), w[p + ".0.fn.to_out.weight"], w[p + ".0.fn.to_out.bias"]);
+  const at::Tensor x1 = x + at::dropout (attn, kAttnDropout, training);
   const at::Tensor b = at::layer_norm (x1, {d}, w[p + ".1.norm.weight"], w[p + ".1.norm.bias"], kNormEps);
   const std::string ff = p + ".1.fn.fn";
   const at::Tensor hidden = at::gelu (dense (b, w[ff + ".w1.weight"], w[ff + ".w1.bias"]));
   return x1 + dense (hidden, w[ff + ".w2.weight"], w[ff + ".w2.bias"]);
+}
+
+/* The same maths for inference with fewer passes over the activations: one
+ * product for q, k and v, the softmaxes inside the attention kernel, the
+ * residual adds folded into the products, GELU in place. */
+at::Tensor
+lat_block (const Weights &w, const std::string &p, int heads, const at::Tensor &x, bool training)
+{
+  const at::Tensor &wq = w[p + ".0.fn.to_q.weight"];
+  if (training || records_gradients ({x, wq}))
+    return lat_block_recorded (w, p, heads, x, training);
+  const int64_t d = x.size (2);
+  const at::Tensor a = at::layer_norm (x, {d}, w[p + ".0.norm.weight"], w[p + ".0.norm.bias"], kNormEps);
+  const at::Tensor qkv = dense (a, at::cat ({wq, w[p + ".0.fn.to_k.weight"], w[p + ".0.fn.to_v.weight"]}, 0), at::Tensor ());
+  const at::Tensor x1 = dense_add (softmax_attention (qkv, heads), w[p + ".0.fn.to_out.weight"],
+      w[p + ".0.fn.to_out.bias"], x);
+  const at::Tensor b = at::layer_norm (x1, {d}, w[p + ".1.norm.weight"], w[p + ".1.norm.bias"], kNormEps);
+  const std::string ff = p + ".1.fn.fn";
+  at::Tensor hidden = dense (b, w[ff + ".w1.weight"], w[ff + ".w1.bias"]);
+  at::gelu_ (hidden);
+  return dense_add (hidden, w[ff + ".w2.weight"], w[ff + ".w2.bias"], x1);
 }
 
 std::string
