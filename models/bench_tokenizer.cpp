@@ -8,9 +8,10 @@
  *    (thread CPU time, so neighbours on a shared machine do not inflate it);
  *  - peak RSS of the process.
  *
- * usage: bench_tokenizer [threads=2] [windows=20] */
+ * usage: bench_tokenizer [threads=2] [windows=20] [all|tokenizer|classifier|stages] */
 #include "tfm_models.h"
 #include "tfm_torch.h"
+#include "worker_memory.h"
 
 #include <ATen/Context.h>
 #include <ATen/ops/from_blob.h>
@@ -153,7 +154,8 @@ bench_stages (const std::string &path, int reps)
   const neuro::ModelInfo info = neuro::Tokenizer::load (path)->info ();
   std::vector<float> raw_v = make_signal (n, S), stft_v = make_stft (raw_v, n, info);
   c10::InferenceMode guard;
-  neuro::tfm::SerialThreads serial;
+  neuro::tfm::SerialThreads serial;  /* as a tokenizer worker runs */
+  neuro::tfm::WorkerMemory memory (0);
   const at::Tensor raw = at::from_blob (raw_v.data (), {n, S});
   const at::Tensor stft = at::from_blob (stft_v.data (), {n, c.bins, T});
   const at::Tensor freq_seq = at::randn ({n * T, c.freq_patches (), c.emb});
@@ -199,6 +201,7 @@ main (int argc, char **argv)
 {
   const int threads = argc > 1 ? std::atoi (argv[1]) : 2;
   const int windows = argc > 2 ? std::atoi (argv[2]) : 20;
+  const std::string only = argc > 3 ? argv[3] : "all";
   neuro::set_model_threads (threads);
   const std::string dir = std::getenv ("TMPDIR") ? std::getenv ("TMPDIR") : "/tmp";
   const std::string tok_path = dir + "/bench-tokenizer-" + std::to_string (getpid ()) + ".safetensors";
@@ -208,9 +211,12 @@ main (int argc, char **argv)
     neuro::tfm::TokenizerModel (neuro::tfm::TokenizerConfig ()).save (tok_path, {});
     neuro::tfm::ClassifierModel (neuro::tfm::ClassifierConfig ()).save (cls_path, {});
     std::printf ("threads: %d\n", threads);
-    bench_tokenizer (tok_path, windows, threads);
-    bench_classifier (cls_path, 5 * windows);
-    bench_stages (tok_path, windows);
+    if (only == "all" || only == "tokenizer")
+      bench_tokenizer (tok_path, windows, threads);
+    if (only == "all" || only == "classifier")
+      bench_classifier (cls_path, 5 * windows);
+    if (only == "all" || only == "stages")
+      bench_stages (tok_path, windows);
   } catch (const neuro::ModelError &e) {
     std::fprintf (stderr, "%s\n", e.what ());
     return 1;
