@@ -8,12 +8,11 @@
 
 #include "tfm_kernels.h"
 #include "tfm_ops.h"
-#include "worker_memory.h"
+#include "worker_pool.h"
 
 #include <ATen/Parallel.h>
 #include <ATen/TensorOperators.h>
 #include <ATen/core/grad_mode.h>
-#include <c10/core/InferenceMode.h>
 #include <ATen/ops/addcmul.h>
 #include <ATen/ops/arange.h>
 #include <ATen/ops/cat.h>
@@ -25,12 +24,11 @@
 #include <ATen/ops/ones.h>
 #include <ATen/ops/zeros.h>
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
-#include <exception>
 #include <functional>
-#include <system_error>
-#include <thread>
 #include <vector>
 
 namespace neuro {
@@ -133,14 +131,18 @@ patch_weight (const at::Tensor &conv_weight)
 
 /* ---- threads ---------------------------------------------------------- */
 
+/* omp_set_num_threads changes only this thread's OpenMP count, which is all
+ * ATen's OpenMP backend reads; at::set_num_threads would also set the
+ * process-wide default and recreate LibTorch's global pthreadpool, whose
+ * fresh threads spin before they sleep. */
 SerialThreads::SerialThreads () : previous_ (at::get_num_threads ())
 {
-  at::set_num_threads (1);
+  omp_set_num_threads (1);
 }
 
 SerialThreads::~SerialThreads ()
 {
-  at::set_num_threads (previous_);
+  omp_set_num_threads (previous_);
 }
 
 /* ---- linear-attention stack ------------------------------------------- */
@@ -333,35 +335,10 @@ TokenizerModel::in_chunks (int64_t N, const std::function<void (int64_t, int64_t
    * instead of one OpenMP barrier per op, which stalls badly whenever the
    * cores are shared with other processes. */
   const int workers = static_cast<int> (std::min<int64_t> (at::get_num_threads (), chunks));
-  std::vector<std::thread> pool;
-  std::vector<std::exception_ptr> errors (static_cast<size_t> (workers));
-  for (int w = 0; w < workers; ++w) {
-    auto job = [&, w] () {
-      try {
-        SerialThreads worker_serial;
-        WorkerMemory worker_memory (w);
-        c10::InferenceMode guard;
-        for (int64_t c = w; c < chunks; c += workers)
-          run_chunk (c);
-      } catch (...) {
-        errors[static_cast<size_t> (w)] = std::current_exception ();
-      }
-    };
-    if (w + 1 == workers) {
-      job ();  /* the calling thread takes the last share */
-      continue;
-    }
-    try {
-      pool.emplace_back (job);
-    } catch (const std::system_error &) {
-      job ();  /* no thread available: do that share here */
-    }
-  }
-  for (auto &t : pool)
-    t.join ();
-  for (const auto &e : errors)
-    if (e)
-      std::rethrow_exception (e);
+  run_on_workers (workers, [&] (int w) {
+    for (int64_t c = w; c < chunks; c += workers)
+      run_chunk (c);
+  });
 }
 
 at::Tensor

@@ -46,7 +46,7 @@ namespace neuro {
 namespace tfm {
 
 /* Runs LibTorch ops of the current thread single-threaded while alive and
- * restores the previous count afterwards. Small ops split over OpenMP
+ * restores the previous count afterwards (this thread's only). Small ops split over OpenMP
  * threads stall at every barrier when the cores are shared with other
  * processes, so inference parallelises whole chunks of windows instead.
  * (get_num_threads() first completes LibTorch's lazy per-thread set-up,
