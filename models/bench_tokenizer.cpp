@@ -157,7 +157,7 @@ bench_stages (const std::string &path, int reps)
   neuro::tfm::SerialThreads serial;  /* as a tokenizer worker runs */
   neuro::tfm::WorkerMemory memory (0);
   const at::Tensor raw = at::from_blob (raw_v.data (), {n, S});
-  const at::Tensor stft = at::from_blob (stft_v.data (), {n, c.bins, T});
+  const at::Tensor stft = at::from_blob (stft_v.data (), {n, c.geometry.bins, T});
   const at::Tensor freq_seq = at::randn ({n * T, c.freq_patches (), c.emb});
   const at::Tensor temporal_seq = at::randn ({n, T, c.emb});
   at::Tensor freq, qi;
