@@ -13,7 +13,9 @@ namespace classify_test {
 std::string
 tuev_model ()
 {
-  return neuro_test::shared_dir () + "/models/tfm-encoder-tuev-authors.safetensors";
+  if (neuro_test::reads_recordings ())
+    return neuro_test::need_file (neuro_test::shared_dir () + "/models/tfm-encoder-tuev-authors.safetensors");
+  return neuro_test::classifier_fixture ();
 }
 
 const std::vector<std::string> &

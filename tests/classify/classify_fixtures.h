@@ -12,7 +12,10 @@
 
 namespace classify_test {
 
-/* The authors' TUEV classifier, 16 bipolar channels, 6 classes, 8192 tokens. */
+/* The authors' TUEV classifier, 16 bipolar channels, 6 classes, 8192 tokens,
+ * when the test reads the recordings (neuro_test::choose_recordings);
+ * otherwise a classifier of that shape with random weights (written by
+ * tests/models/meson.build). */
 std::string tuev_model ();
 
 /* The 16-channel bipolar TCP montage the TUEV classifier was trained on. */

@@ -21,6 +21,9 @@ import gi
 gi.require_version("Gst", "1.0")
 from gi.repository import Gst  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import recordings  # noqa: E402
+
 SKIP = 77
 RUNS = {"R01": "open", "R02": "closed"}
 
@@ -85,8 +88,7 @@ def main():
         return SKIP
 
     Gst.init(None)
-    data = os.path.join(os.environ.get("NEUROTOKENS_SHARED_DIR", "../shared"),
-                        "data", "eeg", "eegmmidb")
+    data = recordings.data("eeg/eegmmidb")
     selection = channel_selection(model_metadata(classifier))
     subjects = sorted({os.path.basename(p)[:4] for p in glob.glob(f"{data}/S*R01.edf")})
     if not subjects:

@@ -819,10 +819,13 @@ lbmclassify_suite (void)
   return s;
 }
 
-/* meson runs every check as a test of its own, named by argv[1] */
+/* meson runs every check as a test of its own, named by argv[1], on the
+ * authors' TUEV classifier (`test_lbmclassify recordings CHECK`) and on a
+ * random classifier of the same shape that tests/fixtures writes. */
 int
 main (int argc, char **argv)
 {
+  neuro_test::choose_recordings (&argc, argv);
   if (argc > 1)
     g_setenv ("GST_CHECKS", argv[1], TRUE);
   gst_check_init (&argc, &argv);

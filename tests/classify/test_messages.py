@@ -2,7 +2,8 @@
 """Reads lbmclassify's `lbm-classification` bus messages from Python (gi).
 
 appsrc feeds two tokenizer-shaped windows (16 channels x 19 frames at 2 frames/s,
-the second starting at 10 s) to lbmclassify with the authors' TUEV classifier;
+the second starting at 10 s) to lbmclassify with the authors' TUEV classifier
+(argument "recordings") or its random stand-in of the same shape (tests/fixtures);
 the test checks every documented message field, its type and its value.
 """
 import os
@@ -13,6 +14,8 @@ import numpy as np
 
 gi.require_version("Gst", "1.0")
 from gi.repository import Gst  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import recordings  # noqa: E402
 
 CHANNELS, FRAMES = 16, 19
 LABELS = ["SPSW", "GPED", "PLED", "EYEM", "ARTF", "BCKG"]
@@ -30,8 +33,9 @@ CAPS = (f"application/x-tokens,modality=eeg,channels={CHANNELS},vocabulary=8192,
 
 
 def tuev_model():
-    shared = os.environ.get("NEUROTOKENS_SHARED_DIR", "../shared")
-    return os.path.join(shared, "models", "tfm-encoder-tuev-authors.safetensors")
+    if sys.argv[1:] == ["recordings"]:
+        return recordings.authors_model("tfm-encoder-tuev-authors.safetensors")
+    return recordings.classifier_fixture()
 
 
 def build_pipeline(model):

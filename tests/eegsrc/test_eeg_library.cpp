@@ -14,7 +14,7 @@
 static std::string
 mmidb (const char *run)
 {
-  return neuro_test::data_path (std::string ("eeg/eegmmidb/") + run + ".edf");
+  return neuro_test::recording (std::string ("eeg/eegmmidb/") + run + ".edf");
 }
 
 GST_START_TEST (test_read_whole_file)
@@ -67,11 +67,11 @@ GST_START_TEST (test_eeg_prefix_and_resample)
 {
   /* EEGMAT labels read "EEG Fp1"; 500 Hz resampled to 200 Hz. */
   neuro::EegRecording r = neuro::read_eeg_file (
-      neuro_test::data_path ("eeg/eegmat/Subject00_2.edf"), {"Fp1", "O2"}, {}, 200);
+      neuro_test::recording ("eeg/eegmat/Subject00_2.edf"), {"Fp1", "O2"}, {}, 200);
   fail_unless_equals_int (r.rate, 200);
   fail_unless_equals_std_string (r.channel_names[0], "Fp1");
   neuro::EegRecording n = neuro::read_eeg_file (
-      neuro_test::data_path ("eeg/eegmat/Subject00_2.edf"), {"Fp1", "O2"}, {}, 0);
+      neuro_test::recording ("eeg/eegmat/Subject00_2.edf"), {"Fp1", "O2"}, {}, 0);
   fail_unless_equals_int (n.rate, 500);
   fail_unless_equals_int (r.n_samples, (n.n_samples * 200 + 499) / 500);
   /* Slow activity survives: 1 s means agree to within a few percent of the
@@ -246,4 +246,11 @@ eeg_library_suite (void)
   return s;
 }
 
-GST_CHECK_MAIN (eeg_library);
+/* `test_eeg_library recordings` reads the real files instead of the generated stand-ins. */
+int
+main (int argc, char **argv)
+{
+  neuro_test::choose_recordings (&argc, argv);
+  gst_check_init (&argc, &argv);
+  return gst_check_run_suite (eeg_library_suite (), "eeg_library", __FILE__);
+}

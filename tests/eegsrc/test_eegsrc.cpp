@@ -25,7 +25,7 @@ static const double kPi = 3.14159265358979323846;
 static std::string
 mmidb (const char *run)
 {
-  return neuro_test::data_path (std::string ("eeg/eegmmidb/") + run + ".edf");
+  return neuro_test::recording (std::string ("eeg/eegmmidb/") + run + ".edf");
 }
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -674,4 +674,18 @@ eegsrc_suite (void)
   return s;
 }
 
-GST_CHECK_MAIN (eegsrc);
+/* The checks that read EEGMMIDB runs; `test_eegsrc recordings` runs only
+ * these, on the real files instead of the generated stand-ins. */
+static const char *const kFileChecks = "test_file_native_equals_library,test_resample_64_channels,"
+    "test_seek,test_annotations,test_tags_survive_stock_elements,test_montage,test_truncated_file_n,"
+    "test_unknown_channel_n,test_empty_selection_n,test_bad_montage_n";
+
+int
+main (int argc, char **argv)
+{
+  neuro_test::choose_recordings (&argc, argv);
+  if (neuro_test::reads_recordings ())
+    g_setenv ("GST_CHECKS", kFileChecks, TRUE);
+  gst_check_init (&argc, &argv);
+  return gst_check_run_suite (eegsrc_suite (), "eegsrc", __FILE__);
+}

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """eegsrc (through a pipeline ending in appsink, native rate) reads every EDF
-under shared/data/eeg/ exactly as MNE-Python does: same channels in the same
-order, the measurement start (GST_TAG_DATE_TIME) equal to MNE's meas_date, samples within 1e-3 uV, same annotation onsets, durations and texts
+under shared/data/eeg/ (or, with the argument "fixtures", the EDF+ files that
+tests/fixtures writes with EDFlib) exactly as MNE-Python does: same channels in
+the same order, the measurement start (GST_TAG_DATE_TIME) equal to MNE's
+meas_date, samples within 1e-3 uV, same annotation onsets, durations and texts
 (from the bus messages; test_eegsrc checks their order against the buffers)."""
 import glob
 import os
@@ -14,6 +16,8 @@ gi.require_version("Gst", "1.0")
 from gi.repository import Gst  # noqa: E402
 
 import mne  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import recordings  # noqa: E402
 
 TOLERANCE_UV = 1e-3
 
@@ -114,18 +118,29 @@ def check_file(path):
     return errors, data.shape, len(annotations), worst
 
 
+def edf_files(fixtures):
+    """(folder, its EDF files) or an error message when some are missing."""
+    if fixtures:
+        root, expected = recordings.fixtures_dir(), 6
+    else:
+        root, expected = recordings.data("eeg"), 20
+    files = sorted(glob.glob(os.path.join(root, "**", "*.edf"), recursive=True))
+    if len(files) < expected:
+        return root, None, f"expected {expected} EDF files in {root}, found {len(files)}"
+    return root, files, None
+
+
 def main():
     Gst.init(None)
-    shared = os.environ.get("NEUROTOKENS_SHARED_DIR", "../shared")
-    files = sorted(glob.glob(os.path.join(shared, "data", "eeg", "**", "*.edf"), recursive=True))
-    if len(files) < 20:
-        print(f"FAIL: expected the 20 EDF files of the data README, found {len(files)}")
+    root, files, error = edf_files(sys.argv[1:] == ["fixtures"])
+    if error:
+        print("FAIL:", error)
         return 1
     failed = 0
     for path in files:
         errors, shape, n_ann, worst = check_file(path)
         status = "ok" if not errors else "FAIL"
-        print(f"{status}: {os.path.relpath(path, shared)} {shape[0]} ch x {shape[1]} samples, "
+        print(f"{status}: {os.path.relpath(path, root)} {shape[0]} ch x {shape[1]} samples, "
               f"{n_ann} annotations, max |eegsrc - MNE| {worst:.2e} uV")
         for e in errors:
             print("   ", e)

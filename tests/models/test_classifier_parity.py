@@ -18,12 +18,14 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tfm_reference as ref  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import recordings  # noqa: E402
 
 TOLERANCE = 1e-4
 
 
 def main(probe, weights):
-    W, _ = ref.read_safetensors(weights)
+    W, _ = ref.read_safetensors(recordings.need(weights))
     W = ref.as64(W)
     vocab = W["eeg_token_embedding.weight"].shape[0] - 1
     rng = np.random.default_rng(20240611)

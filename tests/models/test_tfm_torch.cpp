@@ -21,6 +21,8 @@
 #include <cmath>
 #include <string>
 
+#include "test_paths.h"
+
 using neuro::tfm::ClassifierConfig;
 using neuro::tfm::ClassifierModel;
 using neuro::tfm::TokenizerConfig;
@@ -213,8 +215,8 @@ test_save_load_roundtrip ()
 void
 test_classifier_names_match_authors ()
 {
-  const char *shared = g_getenv ("NEUROTOKENS_SHARED_DIR");
-  const std::string path = std::string (shared ? shared : "../shared") + "/models/tfm-encoder-tuev-authors.safetensors";
+  const std::string path = neuro_test::need_file (neuro_test::shared_dir () +
+      "/models/tfm-encoder-tuev-authors.safetensors");
   const auto file = neuro::SafetensorsFile::open (path);
   const ClassifierModel model ((ClassifierConfig ()));
   const auto &mine = model.weights ().all ();

@@ -1,7 +1,9 @@
 """Tokenizer parity: the C++ TFM-Tokenizer (through tfm_models.h) against the
-NumPy float64 reference of tfm_reference.py, on real EEG windows.
+NumPy float64 reference of tfm_reference.py, on EEG windows: real ones with
+the argument "recordings", otherwise their generated stand-ins (tests/fixtures;
+the six TFM test windows have none).
 
-usage: test_tokenizer_parity.py MODEL_PROBE CASE
+usage: test_tokenizer_parity.py MODEL_PROBE CASE [recordings]
   authors_random_5s  authors' 2x2x8 shapes, random weights, the six TFM test
                      windows (5 s at 200 Hz)
   authors_unit_10s   authors' 2x2x8 shapes, unit-norm codebook, 10 s windows
@@ -23,11 +25,12 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tfm_reference as ref  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import recordings  # noqa: E402
 
 QUANT_TOLERANCE = 1e-4
 GAP = 1e-5
 SEEDS = {"authors_random_5s": 11, "authors_unit_10s": 12, "small_config": 13}
-DATA = os.path.join(os.environ.get("NEUROTOKENS_SHARED_DIR", "../shared"), "data", "eeg")
 
 
 def q95_normalise(x):
@@ -35,34 +38,35 @@ def q95_normalise(x):
 
 
 def tfm_samples():
-    d = os.path.join(DATA, "tfm_tokenizer_samples")
+    d = recordings.data("eeg/tfm_tokenizer_samples")
     return np.stack([np.loadtxt(os.path.join(d, "test_sample_%d.csv" % i), skiprows=1) for i in range(6)])
 
 
-def ten_second_windows():
+def ten_second_windows(real=False):
+    """Nine 10 s windows at 200 Hz: seven EEGMMIDB channels, two of YASA sleep EEG (real or stand-ins)."""
     from scipy.signal import resample_poly
     import mne
-    raw = mne.io.read_raw_edf(os.path.join(DATA, "eegmmidb", "S001R02.edf"), verbose="error")
+    raw = mne.io.read_raw_edf(recordings.recording("eeg/eegmmidb/S001R02.edf", real), verbose="error")
     x = raw.get_data(picks=[0, 10, 20, 30, 40, 50, 60], start=160 * 12, stop=160 * 22) * 1e6
     x = resample_poly(x, 5, 4, axis=1)                                            # 160 -> 200 Hz
-    sleep = np.loadtxt(os.path.join(DATA, "sleep_yasa", "data_N2_spindles_15sec_200Hz.txt"))
+    sleep = np.loadtxt(recordings.recording("eeg/sleep_yasa/data_N2_spindles_15sec_200Hz.txt", real))
     return np.concatenate([x[:, :2000], sleep[None, :2000], sleep[None, 1000:3000]])
 
 
-def case_setup(case, rng):
+def case_setup(case, rng, real):
     if case == "authors_random_5s":
         cfg = dict(ref.AUTHORS_TOKENIZER)
         return cfg, ref.random_tokenizer_weights(rng, cfg), {"window-samples": "1000"}, tfm_samples()
     if case == "authors_unit_10s":
         cfg = dict(ref.AUTHORS_TOKENIZER)
-        return cfg, ref.random_tokenizer_weights(rng, cfg, unit_codebook=True), {}, ten_second_windows()
+        return cfg, ref.random_tokenizer_weights(rng, cfg, unit_codebook=True), {}, ten_second_windows(real)
     if case == "small_config":
         cfg = dict(emb=32, heads=4, freq_depth=1, temporal_depth=1, decoder_depth=2, codebook=512,
                    bins=50, freq_patch=5, kernel=100, stride=50)
         meta = {"embedding-size": "32", "heads": "4", "freq-depth": "1", "temporal-depth": "1",
                 "decoder-depth": "2", "vocabulary": "512", "bins": "50", "freq-patch": "5", "n-fft": "100",
                 "hop": "50", "window-samples": "1000", "sample-rate": "100", "modality": "haptic"}
-        return cfg, ref.random_tokenizer_weights(rng, cfg, unit_codebook=True), meta, ten_second_windows()[:, ::2]
+        return cfg, ref.random_tokenizer_weights(rng, cfg, unit_codebook=True), meta, ten_second_windows(real)[:, ::2]
     raise SystemExit("unknown case " + case)
 
 
@@ -103,9 +107,9 @@ def check_tokenizer(probe, model, weights, cfg, signals, label):
     assert len(set(best.tolist())) > 1, "degenerate test: one code for every frame"
 
 
-def main(probe, case):
+def main(probe, case, real):
     rng = np.random.default_rng(SEEDS[case])
-    cfg, weights, meta, signals = case_setup(case, rng)
+    cfg, weights, meta, signals = case_setup(case, rng, real)
     with tempfile.TemporaryDirectory() as tmp:
         model = os.path.join(tmp, "tokenizer.safetensors")
         ref.write_safetensors(model, weights, dict(meta, architecture="tfm-tokenizer"))
@@ -113,4 +117,4 @@ def main(probe, case):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1], sys.argv[2], sys.argv[3:] == ["recordings"])

@@ -23,6 +23,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.environ.get("NEUROTOKENS_SOURCE_DIR", os.path.join(HERE, "..", ".."))
 SHARED = os.environ.get("NEUROTOKENS_SHARED_DIR", os.path.join(SOURCE, "..", "shared"))
 sys.path.insert(0, os.path.join(SOURCE, "tools"))
+sys.path.insert(0, os.path.join(HERE, "..", "common"))
+import recordings  # noqa: E402
 import tfm_tokens  # noqa: E402
 
 EXAMPLE = os.path.join(SOURCE, "docs", "examples", "classify_eeg.py")
@@ -81,6 +83,8 @@ def main():
             print("ok" if ok else "FAIL: a missing file must give exit 1 and an error naming it")
             return 0 if ok else 1
         args, count, majority = CASES[case]
+        for a in args[1:]:
+            recordings.need(a)
         proc = run_example(args, tmp)
         print(proc.stdout)
         if proc.returncode != 0:

@@ -3,7 +3,8 @@
 
 The line runs in a fresh temporary directory (so files it writes, such as a
 tokensink recording, land there), with `../shared/` rewritten to the shared
-data folder of this build. It must reach EOS and exit 0 within the timeout,
+data folder of this build (the test skips when a file it names there is
+absent). It must reach EOS and exit 0 within the timeout,
 with no ERROR message; any output file it names with `location=` for
 tokensink/filesink must exist and be non-empty afterwards.
 """
@@ -14,10 +15,15 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import recordings  # noqa: E402
+
 
 def launch_args(path, shared_dir):
     lines = [l for l in open(path) if l.strip() and not l.lstrip().startswith("#")]
     text = " ".join(l.strip() for l in lines)
+    for rel in re.findall(r"\.\./shared/([^\s!\"]+)", text):
+        recordings.need(os.path.join(shared_dir, rel))
     text = text.replace("../shared/", shared_dir.rstrip("/") + "/")
     return shlex.split(text)
 

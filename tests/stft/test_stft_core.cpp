@@ -1,5 +1,6 @@
 /* lib/dsp STFT against an independent double-precision DFT written here,
- * on synthetic and real EEG (YASA N2 sleep, 200 Hz). */
+ * on synthetic and real EEG (YASA N2 sleep, 200 Hz, with the argument
+ * "recordings"; otherwise its generated stand-in). */
 #include <glib.h>
 
 #include <fstream>
@@ -30,7 +31,7 @@ noise (size_t n, unsigned seed)
 static std::vector<float>
 load_yasa_n2 ()
 {
-  std::ifstream f (neuro_test::data_path ("eeg/sleep_yasa/data_N2_spindles_15sec_200Hz.txt"));
+  std::ifstream f (neuro_test::recording ("eeg/sleep_yasa/data_N2_spindles_15sec_200Hz.txt"));
   g_assert_true (f.good ());
   std::vector<float> x;
   float v;
@@ -220,6 +221,7 @@ test_bad_configs_n (void)
 int
 main (int argc, char **argv)
 {
+  neuro_test::choose_recordings (&argc, argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/stft/core/defaults_match_dft_on_sleep_eeg", test_defaults_match_dft_on_sleep_eeg);
   g_test_add_func ("/stft/core/every_window_and_scaling", test_every_window_and_scaling);

@@ -19,8 +19,10 @@ import torch
 gi.require_version("Gst", "1.0")
 gi.require_version("GstApp", "1.0")
 from gi.repository import Gst, GstApp  # noqa: E402,F401  (GstApp: appsink methods)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import recordings  # noqa: E402
 
-DATA = os.path.join(os.environ.get("NEUROTOKENS_SHARED_DIR", "../shared"), "data")
+DATA = recordings.data("")
 TOLERANCE = 1e-5
 
 

@@ -28,11 +28,13 @@ from make_test_tokenizer import write_test_tokenizer  # noqa: E402
 import gi  # noqa: E402
 gi.require_version("Gst", "1.0")
 from gi.repository import Gst  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import recordings  # noqa: E402
 
 RATE, L, T = 200, 1000, 9
 GAP = 1e-5
 CHUNK = 333
-DATA = os.path.join(os.environ.get("NEUROTOKENS_SHARED_DIR", "../shared"), "data", "eeg", "tfm_tokenizer_samples")
+DATA = recordings.data("eeg/tfm_tokenizer_samples")
 
 
 def samples():

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Tests of the training tool tfm-train (models/train), one case per meson test.
 
-usage: test_train.py TFM_TRAIN CASE
+usage: test_train.py TFM_TRAIN CASE [recordings]
 
-Every case trains a tiny model (a few seconds on one core) on real shared
-recordings and checks what the issue asks for: the loss goes down, the
+Every case trains a tiny model (a few seconds on one core), with the argument
+"recordings" on the real EEGMMIDB runs of the shared folder (skipped when they
+are absent), otherwise on their synthetic stand-ins (tests/fixtures), and
+checks what the issue asks for: the loss goes down, the
 trained tokenizer beats its untrained self and the mean-spectrum predictor on
 held-out data, the same seed gives the same weights, a resumed run equals an
 uninterrupted one, the classifier file carries what lbmclassify needs, and
@@ -17,9 +19,12 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import recordings  # noqa: E402
+
 TOOL = sys.argv[1]
-SHARED = os.environ.get("NEUROTOKENS_SHARED_DIR", "../shared")
-EEG = os.path.join(SHARED, "data", "eeg", "eegmmidb")
+REAL = sys.argv[3:] == ["recordings"]
+EEG = os.path.dirname(recordings.recording("eeg/eegmmidb/S001R01.edf", REAL))
 TMP = tempfile.mkdtemp(prefix="tfm-train-test-")
 
 # A tiny tokenizer: 5 s windows of S001R01 (64 channels -> 768 rows).
@@ -181,10 +186,9 @@ def test_annotation_labels():
 
 def test_input_formats():
     """FLAC through GStreamer (channels kept or mixed down), CSV and ARFF columns at a given rate."""
-    data = os.path.join(SHARED, "data")
-    flac = os.path.join(data, "audio", "speech", "jfk.flac")
-    csv = os.path.join(data, "haptic", "hapmat", "Fabric_1.csv")
-    arff = os.path.join(data, "eeg", "eeg_eye_state", "EEG_Eye_State.arff")
+    flac = recordings.data("audio/speech/jfk.flac")
+    csv = recordings.data("haptic/hapmat/Fabric_1.csv")
+    arff = recordings.data("eeg/eeg_eye_state/EEG_Eye_State.arff")
     common = ["--output", os.path.join(TMP, "x.safetensors"), "--max-steps", "1"] + TINY
     p = run(["tokenizer", "--sample-rate", "8000", "--window-seconds", "0.25"] + common + [flac])
     check("read %s: 2 channels, 11.0 s" % flac in p.stderr, "FLAC decoded with both channels, 44.1 -> 8 kHz")
@@ -193,6 +197,17 @@ def test_input_formats():
     p = run(["tokenizer", "--sample-rate", "200"] + common + [csv + "@100", arff + "@128"])
     check("read %s: 9 channels, 60.0 s" % csv in p.stderr, "CSV: 9 signal columns (time skipped), 100 -> 200 Hz")
     check("read %s: 14 channels, 117.0 s" % arff in p.stderr, "ARFF: 14 channels (nominal label skipped)")
+
+
+def test_wav_input():
+    """A WAV file that GStreamer wrote (tests/fixtures), channels kept or mixed down."""
+    wav = os.path.join(recordings.fixtures_dir(), "tone-stereo.wav")
+    common = ["--output", os.path.join(TMP, "x.safetensors"), "--max-steps", "1"] + TINY + [
+        "--sample-rate", "8000", "--window-seconds", "0.25"]
+    p = run(["tokenizer"] + common + [wav])
+    check("read %s: 2 channels, 3.0 s" % wav in p.stderr, "WAV decoded with both channels, 44.1 -> 8 kHz")
+    p = run(["tokenizer", "--mono"] + common + [wav])
+    check("read %s: 1 channel, 3.0 s" % wav in p.stderr, "--mono mixes down")
 
 
 def write_truncated_edf():

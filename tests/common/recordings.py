@@ -1,0 +1,50 @@
+"""The recordings a Python test reads: the third-party files of the shared
+folder (NEUROTOKENS_SHARED_DIR, ../shared by default) or their synthetic
+stand-ins that tests/fixtures generates (NEUROTOKENS_FIXTURES_DIR), as in
+tests/common/test_paths.h.
+
+A test that needs a third-party file calls need(); when the file is absent the
+test prints one line naming it and exits with status 77, which meson reports
+as SKIP."""
+import os
+import sys
+
+SKIP = 77
+
+
+def shared_dir():
+    return os.path.abspath(os.environ.get("NEUROTOKENS_SHARED_DIR", "../shared"))
+
+
+def fixtures_dir():
+    return os.path.abspath(os.environ.get("NEUROTOKENS_FIXTURES_DIR", "build/tests/fixtures"))
+
+
+def classifier_fixture():
+    """The stand-in for the authors' TUEV classifier (random weights, their shape; tests/models)."""
+    return os.path.join(os.environ.get("NEUROTOKENS_BUILD_DIR", "build"), "tests", "models",
+                        "authors-shape-classifier.safetensors")
+
+
+def need(path):
+    """PATH, or the end of the test (skipped) when it does not exist."""
+    if not os.path.exists(path):
+        print("SKIP: needs the third-party data %s, which is absent "
+              "(meson setup -Dshared_dir=DIR names the folder with data/ and models/)" % path)
+        sys.exit(SKIP)
+    return path
+
+
+def data(rel):
+    """A third-party recording by its path under data/ of the shared folder."""
+    return need(os.path.join(shared_dir(), "data", rel))
+
+
+def authors_model(name):
+    """One of the authors' models under models/ of the shared folder."""
+    return need(os.path.join(shared_dir(), "models", name))
+
+
+def recording(rel, real):
+    """The real recording REL (see data()) when REAL, else its generated stand-in."""
+    return data(rel) if real else os.path.join(fixtures_dir(), os.path.basename(rel))
