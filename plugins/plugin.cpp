@@ -25,4 +25,4 @@ plugin_init (GstPlugin * plugin)
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, neurotokens,
     "Tokenize EEG, audio and haptic signals into discrete time-frequency tokens",
-    plugin_init, VERSION, "LGPL", "neurotokens", "https://example.invalid/neurotokens")
+    plugin_init, VERSION, "LGPL", "neurotokens", "https://github.com/neurotokens/neurotokens")
