@@ -14,7 +14,6 @@
 #include <cstdlib>
 #include <cstring>
 
-#include <sys/stat.h>
 
 namespace neuro {
 
@@ -213,16 +212,11 @@ set_model_threads (int threads)
 std::string
 default_model_dir ()
 {
+  /* The build tree (meson devenv, the tests) points the variable at the
+   * source tree's models/; an installed plugin needs nothing. */
   const char *env = std::getenv ("NEUROTOKENS_MODEL_DIR");
   if (env && *env)
     return env;
-#ifdef NEUROTOKENS_MODEL_DIR
-  /* The source tree's models/ for uninstalled builds; an installed copy may
-   * outlive that tree, so fall through when it is gone. */
-  struct stat st;
-  if (stat (NEUROTOKENS_MODEL_DIR, &st) == 0 && S_ISDIR (st.st_mode))
-    return NEUROTOKENS_MODEL_DIR;
-#endif
   return NEUROTOKENS_INSTALL_MODEL_DIR;
 }
 

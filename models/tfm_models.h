@@ -93,9 +93,8 @@ class Classifier {
  * on the calling thread alone (one short sequence). */
 void set_model_threads (int threads);
 
-/* Directory of the shipped models: $NEUROTOKENS_MODEL_DIR if set, else the
- * source tree's models/ (compile-time NEUROTOKENS_MODEL_DIR) while it exists,
- * else <prefix>/<datadir>/neurotokens/models. */
+/* Directory of the shipped models: $NEUROTOKENS_MODEL_DIR if set, else where
+ * `meson install` puts them, <prefix>/<datadir>/neurotokens/models. */
 std::string default_model_dir ();
 
 }  // namespace neuro

@@ -1,7 +1,9 @@
-"""neuro::default_model_dir(): $NEUROTOKENS_MODEL_DIR wins; without it the
-source tree's models/ of this build (it exists here).
+"""neuro::default_model_dir(): $NEUROTOKENS_MODEL_DIR wins; without it (or
+with it empty) the folder `meson install` puts the models in, even when run
+from the build tree (which finds the source tree's models/ only through the
+variable, as meson devenv and the tests set it).
 
-usage: test_model_dir.py MODEL_PROBE SOURCE_MODELS_DIR"""
+usage: test_model_dir.py MODEL_PROBE INSTALLED_MODELS_DIR"""
 
 import os
 import subprocess
@@ -12,14 +14,14 @@ def model_dir(probe, env):
     return subprocess.run([probe, "model-dir"], check=True, capture_output=True, text=True, env=env).stdout.strip()
 
 
-def main(probe, source_models):
+def main(probe, installed_models):
     env = dict(os.environ, NEUROTOKENS_MODEL_DIR="/somewhere/else")
     assert model_dir(probe, env) == "/somewhere/else"
     env.pop("NEUROTOKENS_MODEL_DIR")
     got = model_dir(probe, env)
-    assert os.path.samefile(got, source_models), (got, source_models)
+    assert got == installed_models, (got, installed_models)
     env["NEUROTOKENS_MODEL_DIR"] = ""
-    assert os.path.samefile(model_dir(probe, env), source_models), "an empty variable must count as unset"
+    assert model_dir(probe, env) == installed_models, "an empty variable must count as unset"
     print("OK:", got)
 
 
