@@ -2,6 +2,7 @@
 # One-stop set-up for a fresh Debian 12 machine.
 #   bash tools/bootstrap.sh run    install, build, run the main pipeline (pipelines/main.launch)
 #   bash tools/bootstrap.sh test   install, build, run the whole test suite
+#   bash tools/bootstrap.sh deb    install, build the Debian package in /tmp and check its contents
 # Set NEUROTOKENS_SKIP_DEPS=1 to skip the apt step on a machine that has everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,7 +44,8 @@ run_tests() {
 case "${1:-}" in
   run) install_deps; build; run_main ;;
   test) install_deps; build; run_tests ;;
+  deb) install_deps; bash tools/build-deb.sh ;;
   deps) install_deps ;;
   build) install_deps; build ;;
-  *) echo "usage: $0 run|test|deps|build" >&2; exit 2 ;;
+  *) echo "usage: $0 run|test|deb|deps|build" >&2; exit 2 ;;
 esac
