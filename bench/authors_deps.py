@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Stand-ins for the two third-party packages the authors' models/tfm_token.py
 imports, used by tokenizer_vs_authors.py only when they are not installed
 (Debian packages neither): `linear_attention_transformer` (lucidrains 0.19.1,

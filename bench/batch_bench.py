@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Throughput of neurotokens-batch over a whole corpus with 1 and 2 workers
 (alternated runs, fresh output folders), in channel-seconds of EEG per
 second of wall time, the speed-up, the channel-seconds per CPU-second of the

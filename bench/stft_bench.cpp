@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Throughput of `stft` next to gst-plugins-good's `spectrum` on the same
  * input in the same run, at equal FFT size and equal FFT count.
  *

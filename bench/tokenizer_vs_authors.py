@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Our tokenizer pipeline and classifier against the authors' model code, in
 the same run, alternated (issue: "four times the authors' speed").
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* channeltags: sets the suite's channel-name, unit and modality tags of a stream.
  *
  * Copyright (C) 2026 neurotokens developers

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* eegsrc: EEG from EDF/EDF+/BDF/BDF+ files or a synthetic generator.
  * See docs/eegsrc.md. */
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* How tfmtokenize and lbmclassify find, load and refresh their model and set
  * LibTorch's thread count: one set of rules for both (docs/tfmtokenize.md,
  * docs/lbmclassify.md, "Model and threads").

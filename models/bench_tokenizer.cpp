@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Benchmark of the model library through its public API (tfm_models.h):
  *  - tokenizer throughput in channel-seconds per wall-clock second for
  *    64 channels x 10 s windows of 200 Hz EEG (one batch per window), with

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Convert a TFM-Tokenizer / TFM-Encoder PyTorch checkpoint (.pth state_dict,
 as saved by the authors' code) into the safetensors file the neurotokens
 model library loads, with the model description in __metadata__.

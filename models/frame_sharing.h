@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Tokenizing overlapping windows without recomputing the frequency branch
  * of the frames they share (LibTorch-free).
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Why oneDNN and not ATen's BLAS: Debian's OpenBLAS 0.3.21 does not
  * recognise recent Xeons and falls back to its SSE3 (Prescott) kernels,
  * 4-5x slower than oneDNN's JIT kernels on the GEMM shapes of these models.

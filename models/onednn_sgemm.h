@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* oneDNN's row-major sgemm, looked up at run time in the libdnnl that
  * LibTorch already loads (no link-time dependency, no LibTorch headers). */
 #pragma once

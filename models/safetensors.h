@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Safetensors reading and writing shared by every model of the project
  * (LibTorch-free, so tools and tests can use it without the 37 s torch
  * compile).

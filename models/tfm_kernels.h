@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Hand-written CPU kernels of the TFM models on raw float arrays, with AVX2
  * versions chosen at run time (the project's baseline is plain x86-64).
  * Every vector version gives exactly the bits of its scalar form. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* tfm_models.h on top of the LibTorch models of tfm_torch.h. */
 #include "tfm_models.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Public, LibTorch-free interface of the model library.
  *
  * Elements, tools and tests include only this header; LibTorch stays inside

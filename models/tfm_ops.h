@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* ATen-level operations the TFM graph is built from, where ATen has no
  * operation of that shape or a slow one: the fast paths run only when
  * autograd does not record (inference), with the same values either way. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* The TFM tokenizer and classifier as ATen ops (docs/architecture.md).
  *
  * Layout choice: every stage works sequence-major, (batch, length, channels),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* LibTorch form of the TFM models: one implementation used for inference
  * (tfm_models.h wraps it) and for training (models/train/).
  *

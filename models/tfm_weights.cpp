@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* What a model file holds: the hyper-parameters (safetensors metadata) and
  * the named tensors of both model kinds, read and written through
  * safetensors.h. */

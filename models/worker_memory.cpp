@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 #include "worker_memory.h"
 
 #include <c10/core/CPUAllocator.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Memory of the tokenizer's worker threads: while a WorkerMemory is alive,
  * the thread's large LibTorch allocations come from a per-slot cache of
  * freed blocks instead of fresh mmaps (see worker_memory.cpp for why). */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Long-lived single-threaded LibTorch workers for the tokenizer's chunks.
  *
  * Why not a thread per call: every LibTorch thread count change (the lazy

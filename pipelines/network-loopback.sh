@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Token stream sent over RTP/UDP on 127.0.0.1 to a second pipeline and recorded there.
 #
 #   pipelines/network-loopback.sh     (env: PORT, default 5004; SECONDS_OF_EEG, default 20)

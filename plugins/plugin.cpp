@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* The neurotokens plugin: registers every element of the suite. */
 #include <gst/gst.h>
 

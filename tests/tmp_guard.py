@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Test wrapper (add_test_setup in tests/meson.build): runs one test with
 TMPDIR set to a fresh empty folder and fails it when the test leaves anything
 there, so no test run litters the machine's /tmp. The folder is removed either

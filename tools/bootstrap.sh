@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # One-stop set-up for a fresh Debian 12 machine.
 #   bash tools/bootstrap.sh run    install, build, run the main pipeline (pipelines/main.launch)
 #   bash tools/bootstrap.sh test   install, build, run the whole test suite

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Builds the Debian package gstreamer1.0-neurotokens (debian/) from a copy of
 # the tracked files, so that nothing is written into the checkout, and checks
 # with dpkg -c that it holds the plugin, the four shipped models and the tools.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Builds the libFuzzer targets of tests/fuzz with clang-14 (ASan + UBSan, every
 # library coverage-instrumented) in build-fuzz/ and runs each for a bounded time.
 #   bash tools/fuzz.sh [SECONDS_PER_TARGET]   (default 90)

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Documentation cache of the neurotokens plugin, in the spirit of gst-plugins-rs.
 
   inspect_cache.py check  CACHE DOCS_DIR   fail if the cache is stale or docs are incomplete

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """neurotokens-batch: tokenize a corpus of EEG recordings into HDF5 token
 datasets, on one machine or as a Slurm job array (docs/batch.md).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The whole test suite on an ASan + UBSan build (build-asan/, gcc,
 # -Db_sanitize=address,undefined): any invalid memory access or undefined
 # behaviour in the project's code aborts the test that triggers it.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Prints the closing 'N passed, N failed, N skipped' line from meson's testlog.json.
 
 Skipped are the tests that need third-party recordings absent on this machine

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Read, summarise, export and plot tokensink recordings (JSON Lines).
 
 As a module:

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Classifies EEG as eyes open / eyes closed from Python and prints each decision.
 
 Builds  eegsrc ! stft ! tfmtokenize ! lbmclassify ! tokensink  with Gst.parse_launch,

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Token windows from neurotokens HDF5 files (tokensink format=hdf5,
 neurotokens-batch) as a PyTorch Dataset, for pre-training on a corpus.
 

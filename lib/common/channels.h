@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Channel-label matching shared by every element that picks EEG channels by
  * name (eegsrc's channel selection, lbmclassify's channel mapping), so that a
  * label that selects a channel in one also finds it in the other. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 #include "classification_meta.h"
 
 /* This static library is linked into the plugin and into tests and tools

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* LbmClassificationMeta: one lbmclassify decision attached to the token
  * buffer that completed its window.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Serialized downstream events and bus messages that carry time-stamped
  * records between the elements of the suite:
  *

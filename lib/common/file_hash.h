@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* SHA-256 of a file, so that a recording can name exactly which model and
  * which source file its tokens came from. */
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Custom stream tags shared by every element of the suite.
  *
  * They travel as ordinary GstTagList entries (GST_TAG_SCOPE_STREAM) so that

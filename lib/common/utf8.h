@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Text from files and models is shown to users (GStreamer errors, tags,
  * recordings), which must be valid UTF-8; this is the one place that makes
  * it so. GLib-free, for lib/eeg and models/ as well as the elements. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* The one short-time Fourier transform of the project, shared by the `stft`
  * element, the training tool and the tests.
  *

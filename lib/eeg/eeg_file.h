@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Reading EEG recordings (EDF, EDF+, BDF, BDF+) with EDFlib.
  *
  * This is the one reader of the project: the eegsrc element streams through

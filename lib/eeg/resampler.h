@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Streaming sample-rate conversion of interleaved float frames, any channel
  * count, with libsamplerate. It exists because GStreamer 1.22's audioresample
  * refuses 64 or more channels, and 64-channel EEG is common. */

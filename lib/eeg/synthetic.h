@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Synthetic resting-state EEG for demos and tests, deterministic for a seed.
  *
  * Per channel (microvolts):

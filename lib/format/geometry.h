@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* The one window geometry of the suite: how a tokenizer model cuts a signal
  * into frames and windows. Shared by the model library (safetensors metadata),
  * the window cutter (lib/window), the elements and the training tool.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* The two media types of the suite, defined once: names, template caps, and
  * typed views of fixed caps with the validation that explains a refusal.
  *

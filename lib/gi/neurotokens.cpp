@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* NeuroTokens introspection library: LbmClassificationMeta as a GObject.
  *
  * Copyright (C) 2026 neurotokens authors

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* NeuroTokens: the suite's buffer metadata for languages that use GObject
  * introspection (Python: gi.require_version ("NeuroTokens", "1.0")).
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* tokensink's records (the JSON Lines of jsonl.h) written as an HDF5
  * recording (hdf5_recording.h): the one mapping between the two formats.
  * tokensink format=hdf5 feeds it the lines its record orderer makes, so

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 #include "hdf5_recording.h"
 
 #include <hdf5.h>

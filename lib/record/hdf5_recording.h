@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Token recordings as HDF5 datasets (docs/tokensink.md, "HDF5 format").
  *
  * The file is built in memory by HDF5 and written out by finish() to

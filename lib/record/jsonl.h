@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* The tokensink JSON Lines records (docs/tokensink.md, "File format").
  *
  * Every function returns one complete line, terminated by '\n', so a writer

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* A file of complete lines that survives a killed process and bounds what a
  * power loss can take.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* tokensink's ordering engine: the records of several token streams, each
  * in its own order, merged into one file in running-time order
  * (docs/tokensink.md, "Ordering across streams").

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* The one tokenizer window cutter, shared by the tfmtokenize element, the
  * training tool and the tests (docs/formats.md, "Tokenizer windows").
  *

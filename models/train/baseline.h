@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* The simple baseline the classifier card compares against: multinomial
  * logistic regression on the relative alpha band power (8-13 Hz over 2-30 Hz,
  * log) of each channel. LibTorch-free. */

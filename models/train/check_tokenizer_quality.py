@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Reads tfm-train's stdout log and fails unless the trained tokenizer's
 held-out spectrum NMSE beats both the untrained architecture and the
 mean-spectrum predictor. Used by the reproduce-tfm-tokenizer-*.sh scripts."""

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Reproducibility helpers of the training loops: resumable training state
  * (weights, optimiser moments, step) in one LibTorch archive, thread pinning,
  * deterministic epoch order. Only for the tool's LibTorch units: it includes LibTorch. */

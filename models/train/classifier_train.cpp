@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* LBM classifier training (the authors' TFM-Encoder shape) on token windows:
  * tokens from a trained tokenizer, cross-entropy, AdamW with warm-up and
  * cosine, optional leave-one-subject-out evaluation next to the band-power

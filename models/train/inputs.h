@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Training inputs for tfm-train: whole recordings read from the formats
  * people have, all brought to one sample rate.
  *

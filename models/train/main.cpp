@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* tfm-train: trains TFM tokenizers and LBM classifiers from EDF/BDF, audio
  * and text recordings, and writes safetensors files the elements run without
  * launch-line options. See models/train/README.md (and --help). */

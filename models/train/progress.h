@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* A one-line progress bar on stderr: step, loss, learning rate and ETA.
  * On a terminal the line is redrawn in place; otherwise (logs, tests) a line
  * is printed every 10 % so that logs stay short. */

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Reproduces models/lbm-eyes-eeg.safetensors (eyes open vs eyes closed), the
 # default lbmclassify model, and prints the card's leave-one-subject-out numbers.
 #   models/train/reproduce-lbm-eyes-eeg.sh [SHARED_DIR] [OUTPUT] [TOKENIZER]

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Reproduces models/tfm-tokenizer-audio.safetensors from the shared speech and music.
 #   models/train/reproduce-tfm-tokenizer-audio.sh [SHARED_DIR] [OUTPUT]
 # Rate 8 kHz: all FSDD, Asterisk and music files are 8 kHz telephone-band

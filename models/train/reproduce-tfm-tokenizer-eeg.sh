@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Reproduces models/tfm-tokenizer-eeg.safetensors from the shared EEG data.
 #   models/train/reproduce-tfm-tokenizer-eeg.sh [SHARED_DIR] [OUTPUT]
 # SHARED_DIR defaults to ../shared (relative to the repository root); OUTPUT to

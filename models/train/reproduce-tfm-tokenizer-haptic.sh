@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Reproduces models/tfm-tokenizer-haptic.safetensors from the shared haptic data.
 #   models/train/reproduce-tfm-tokenizer-haptic.sh [SHARED_DIR] [OUTPUT]
 # Rate 2 kHz: 0-1 kHz is the vibrotactile band (skin sensitivity ends near

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Tokenizer training with the authors' recipe (TFM-Tokenizer, token learning):
  * each batch is run twice, once with a frequency-group x time mask and once
  * with its complement; loss = spectrum MSE of both views + codebook +

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* The two training jobs of tfm-train and their options. The job functions
  * live in LibTorch translation units; main.cpp only parses the command line. */
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Cutting recordings into the tokenizer's windows for training, through the
  * shared cutter (lib/window) and STFT (lib/dsp), so training sees exactly the
  * inputs the tfmtokenize element feeds the model (q95 normalisation included).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Small EDF files for the batch tests, so they need no shared recordings.
 
 write_edf() writes a plain EDF (16-bit, 1 s data records) of EEG-like noise

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """neurotokens-batch on a small corpus of generated EDF files: plan fields and
 unreadable files, stable output names, shards that cover the plan once,
 token bytes independent of shard count, worker count and order, resume,

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """neurotokens-batch on a real Slurm cluster of one node that this test
 starts itself (munged with a fresh key, slurmctld, slurmd, all in a
 temporary folder, clients pointed at it through SLURM_CONF): a 3-task job

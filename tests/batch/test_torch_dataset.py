@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """docs/examples/torch_dataset.py on HDF5 files written by tokensink: the
 windows hold exactly the recorded tokens ("no token" as the pad id), the
 index counts every window, per-channel sequences, a DataLoader with worker

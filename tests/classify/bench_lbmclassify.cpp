@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Decisions per second of lbmclassify with the authors' TUEV classifier on
  * tokenizer-shaped input: 16 channels x 19 frames (one 10 s window per
  * buffer), one decision per window; and, for comparison, the bare

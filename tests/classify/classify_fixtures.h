@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Shared fixtures of the lbmclassify tests and benchmark: token streams,
  * token caps and buffers, and model files derived from the authors' TUEV
  * classifier (their converted checkpoint has no metadata). */

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """End to end on real EEG: EEGMMIDB baseline runs R01 (eyes open) and R02 (eyes
 closed) of every subject in ../shared/data through
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """lbmclassify's decisions read from Python through the NeuroTokens-1.0
 typelib (lib/gi, GObject introspection), compared with the bus messages.
 

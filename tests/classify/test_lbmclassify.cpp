@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* lbmclassify through GstHarness with the authors' TUEV classifier: decisions
  * at the right frames and times, the meta, the bus message and the downstream
  * event agree with each other and with a direct neuro::Classifier call on the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Reads lbmclassify's `lbm-classification` bus messages from Python (gi).
 
 appsrc feeds two tokenizer-shaped windows (16 channels x 19 frames at 2 frames/s,

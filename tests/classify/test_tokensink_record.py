@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """lbmclassify's decisions reach tokensink as `classification` records.
 
 appsrc ! lbmclassify ! tokensink: the recording must hold one classification

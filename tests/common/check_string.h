@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* String assertions for std::string values. fail_unless_equals_string()
  * stores its arguments as const char * in locals of its own statement, so
  * passing `f ().c_str ()` of a temporary leaves it reading freed memory (found

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """The recordings a Python test reads: the third-party files of the shared
 folder (NEUROTOKENS_SHARED_DIR, ../shared by default) or their synthetic
 stand-ins that tests/fixtures generates (NEUROTOKENS_FIXTURES_DIR), as in

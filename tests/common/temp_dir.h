@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* A fresh temporary directory for one test, removed with its files (one
  * level) by the destructor, so test runs leave nothing in $TMPDIR. */
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Paths the test environment provides (tests/meson.build). */
 #pragma once
 

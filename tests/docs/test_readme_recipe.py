@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """The README's `meson devenv` recipe works when pasted.
 
 Takes the first ```sh block under "## Using the build tree" from README.md,

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """No tracked file refers to design or architecture notes that live outside
 the repository (the project's working notes DESIGN.md and
 TFM_ARCHITECTURE.md); what users need from them is in docs/formats.md and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Runs a launch line ending in "fakesink name=sink" and records, in order,
  * what reaches the sink: buffers (with their samples), tags and annotation
  * events; plus the bus's annotation messages and the first error. */

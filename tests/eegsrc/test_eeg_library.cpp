@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* The plain C++ API of lib/eeg (read_eeg_file) that offline tools use. */
 #include <gst/check/gstcheck.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* eegsrc: synthetic EEG, files, resampling, seeking, looping, tags,
  * annotations, and every refused input (tests ending in _n). */
 #include <cmath>

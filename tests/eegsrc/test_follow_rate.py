@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """eegsrc rate=0 (the default) takes the rate downstream asks for, and eegsrc
 refuses a stock converter that cannot take its channel count.
 

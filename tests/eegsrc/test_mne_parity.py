@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """eegsrc (through a pipeline ending in appsink, native rate) reads every EDF
 under shared/data/eeg/ (or, with the argument "fixtures", the EDF+ files that
 tests/fixtures writes with EDFlib) exactly as MNE-Python does: same channels in

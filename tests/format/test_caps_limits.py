@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Caps from a peer (over RTP, from an application) with absurd sizes are
 refused by the element that reads them, with an error naming the value and
 the limit, before anything is allocated from them (they used to abort the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Unit tests of the stream contract (lib/format): the window geometry and its
  * model metadata, the two media types' typed caps and their refusals, and the
  * run-continuity rule. */

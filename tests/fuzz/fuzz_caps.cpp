@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* libFuzzer target: the spectrogram and token caps parsers of lib/format
  * (SpectrogramInfo / TokensInfo ::from_caps), fed with caps strings as they
  * arrive from a peer (gst_caps_from_string, e.g. over RTP or GDP).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* libFuzzer target: the EDF/EDF+/BDF/BDF+ reader of lib/eeg, EDFlib's header
  * and EDF+ annotation parsing under it, the header repair path and the
  * streaming (native and resampled, with a seek).

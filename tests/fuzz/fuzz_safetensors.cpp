@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* libFuzzer target: the safetensors parser of the model library
  * (models/safetensors.cpp): header length, JSON, tensor entries, offsets,
  * metadata and its integer limits, dtype conversion.

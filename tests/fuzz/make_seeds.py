@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Seed corpora for the fuzz targets, written at run time (nothing third-party
 is committed): small EDF/EDF+/BDF+ files and safetensors files made here, the
 first records of the recordings under the shared data folder, the headers of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Test driver for the model library: loads a model through the public API
  * (tfm_models.h) and prints what the Python tests compare with their NumPy
  * references, as JSON on stdout.

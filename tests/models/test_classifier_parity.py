@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Classifier parity: the C++ TFM-Encoder (through tfm_models.h) against the
 NumPy float64 reference on the authors' released TUEV weights.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """models/convert_checkpoint.py: authors'-style .pth state_dicts made with
 torch from random weights of the right names and shapes are converted, loaded
 by the C++ library and compared with the NumPy reference on the same weights.

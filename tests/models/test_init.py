@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """The trainable models' parameter creation (tfm_torch.h, via model_probe
 init): exactly the authors' state_dict names, order and shapes (as listed
 independently by convert_checkpoint.py) and the authors' initialisation.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """neuro::default_model_dir(): $NEUROTOKENS_MODEL_DIR wins; without it (or
 with it empty) the folder `meson install` puts the models in, even when run
 from the build tree (which finds the source tree's models/ only through the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """A model whose metadata asks for an absurd size is refused when it is loaded,
 with a GStreamer error that names the value and the limit, instead of the host
 process aborting on an allocation (issue: window-samples=2000000000 used to

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Safetensors loading through the model library (model_probe info), with a
 small valid classifier file and one corruption per negative case.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* The trainable LibTorch form (models/tfm_torch.h) used by the training tool:
  * its autograd path must compute what the inference path computes, gradients
  * must reach every parameter, the EMA codebook update must follow the

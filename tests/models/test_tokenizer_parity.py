@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Tokenizer parity: the C++ TFM-Tokenizer (through tfm_models.h) against the
 NumPy float64 reference of tfm_reference.py, on EEG windows: real ones with
 the argument "recordings", otherwise their generated stand-ins (tests/fixtures;

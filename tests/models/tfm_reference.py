@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Independent NumPy float64 reference of the TFM models, written from
 docs/architecture.md (not from the C++ code): explicit per-head
 loops, explicit GroupNorms and convolutions, so that a shared mistake with the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Runs the Python embedding example docs/examples/classify_eeg.py and checks its output.
 
   check_example.py synthetic   synthetic default EEG (19 channels named T3..T6 style),

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Runs a multimodal launch line (pipelines/multimodal-*.launch) and checks its recording.
 
 Each branch of the line that ends in `<sink>.sink_N` is one source (synthetic eegsrc

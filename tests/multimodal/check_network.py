@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Runs pipelines/network-loopback.sh on a free loopback port and compares the recordings.
 
 The receiver's recording (received.jsonl, tokens that crossed RTP/UDP) must match the

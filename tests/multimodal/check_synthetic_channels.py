@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """eegsrc's synthetic default through the eyes classifier, selecting channels by name.
 
   check_synthetic_channels.py default     eegsrc num-buffers=30 ! stft ! tfmtokenize !

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* lib/common/channels.h: the one channel-label rule of eegsrc and lbmclassify. */
 #include <gst/check/gstcheck.h>
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Channel names across deinterleave and interleave, and channeltags.
 
 Records synthetic EEG through deinterleave and interleave into tokensink and

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Runs pipelines/live-neurofeedback.launch in this process (gi) and checks the loop.
 
 The live source delivers 20 s of synthetic EEG in real time; tfmtokenize starts a

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Runs one launch line from pipelines/*.launch with gst-launch-1.0 and checks it.
 
 The line runs in a fresh temporary directory (so files it writes, such as a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* An independent double-precision STFT written from the textbook definitions
  * (no FFT, no code shared with lib/dsp), for the stft tests. */
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* lib/dsp STFT against an independent double-precision DFT written here,
  * on synthetic and real EEG (YASA N2 sleep, 200 Hz, with the argument
  * "recordings"; otherwise its generated stand-in). */

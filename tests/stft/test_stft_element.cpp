@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* The stft element in GstHarness: caps negotiation (defaults, downstream
  * driven), numerics against the independent DFT, a known tone, buffer
  * partition independence, DISCONT/flush resets, hours of drift-free

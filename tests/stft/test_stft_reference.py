@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """stft element (appsrc ! stft ! appsink) against torch.stft and scipy.signal.stft
 on real recordings from ../shared/data: EEG at 160 Hz (eegmmidb, 64 channels),
 200 Hz (YASA sleep), 500 Hz (EEGMAT, 21 channels); audio at 8 kHz (FSDD,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Pipeline benchmark of tfmtokenize: channel-seconds of 200 Hz EEG tokenized
  * per wall-clock second through
  *

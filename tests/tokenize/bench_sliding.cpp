@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Benchmark of tfmtokenize's window modes (window-stride, emit, the shared
  * frequency branch of normalize=none) and of its lag in a live pipeline.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Writes a random-weight TFM-Tokenizer of the authors' 2x2x8 shape for the
 tfmtokenize tests, with the model helper's writer and weight generator
 (tests/models/tfm_reference.py), so the element tests and the NumPy reference

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* FrameSharingTokenizer (models/frame_sharing.h): overlapping windows that
  * share the frequency branch of their common frames give exactly the tokens
  * of tokenizing each window on its own, at every stride, across a reset, and

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """The commonest mistakes in front of tfmtokenize end in an error from the
 element that knows, naming the field, the value offered, the value needed and
 the fix, instead of eegsrc's bare "Internal data stream error ...

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """End-to-end parity of tfmtokenize with the NumPy float64 reference
 (tests/models/tfm_reference.py) on the authors' six 5 s test windows
 (data/eeg/tfm_tokenizer_samples, 1000 samples at 200 Hz each).

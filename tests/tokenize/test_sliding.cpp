@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* tfmtokenize with overlapping windows (window-stride) and the newest-token
  * stream (emit=newest): tokens against the direct reference on shifted
  * input at every stride, timestamps and coverage, caps fields, latency per

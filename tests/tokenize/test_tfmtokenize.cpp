@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* tfmtokenize element tests: model loading errors with state cycles, caps
  * negotiation against the model, window cutting and timestamps, DISCONT,
  * normalisation, EOS, latency, tags and events, and pipeline tokens against

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Unit tests of the shared tokenizer window cutter (lib/window). Frames carry
  * values that encode where they came from, so a misplaced frame, bin,
  * channel or sample shows up as a wrong value, not just a wrong size. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* Fixtures shared by the tfmtokenize element tests (test_tfmtokenize.cpp,
  * test_sliding.cpp): test signals and their spectrogram frames, the direct
  * reference (windows cut and tokenized by hand through the model library),

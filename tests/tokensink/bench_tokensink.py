@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Throughput of tokensink (non-live, as fast as it goes): token frames and
 lines per second for a given channel count. Prints one line per run.
 

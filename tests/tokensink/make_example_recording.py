@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Makes the live recording behind docs/tokensink-live-example.png:
 
     tests/tokensink/make_example_recording.py example.jsonl

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Crash safety and exclusive writing of tokensink (one case per run):
 
   header_at_start_n  a live recording whose input has delivered nothing yet

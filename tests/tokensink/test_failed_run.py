@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """A run that fails before recording any data leaves no file behind, so the
 corrected command works without overwrite=true; a run in which a stream
 started keeps its file (an input shorter than one window: stream and end

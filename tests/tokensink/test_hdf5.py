@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """tokensink format=hdf5: the same input recorded as JSON Lines and as HDF5
 gives the same records (read back with h5py and tools/tfm_tokens.py); the
 file appears under its name only at EOS; an existing file, a pipeline

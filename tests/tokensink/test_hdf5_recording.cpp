@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* lib/record/hdf5_recording: the HDF5 layout read back with the HDF5 C API,
  * the .part-then-rename rule, and failures that leave nothing behind;
  * lib/record/hdf5_lines: the mapping from tokensink's records. */

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """kill -9 during a live recording: every line of the file parses and the
 last recorded token ends within 1 s of the kill (flush-interval 1000 ms).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """A live producer whose latency becomes known only once it has caps, and
 which posts no latency message (as tfmtokenize, whose window depends on its
 caps), must not be declared silent: tokensink asks for the latency again

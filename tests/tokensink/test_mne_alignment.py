@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """A recording of an EDF+ file lines up with the file read by MNE without any
 arithmetic: the stream record names the file, its SHA-256 and its measurement
 start (eegsrc's neuro-source and GST_TAG_DATE_TIME tags), the summary prints them, tfm_tokens.mne_annotations sets orig_time from it, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* lib/record's ordering engine (ordering.h) on its own: what tokensink
  * writes, and when, for hand-made streams, without a pipeline. */
 #include <nlohmann/json.hpp>

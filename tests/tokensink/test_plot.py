@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """tools/tfm_tokens.py plot, export and mne_annotations on a recording with
 two streams of different rates: a 2-channel EEG stream of three 19-frame
 windows (10 s apart, as tfmtokenize emits them) with a classification per

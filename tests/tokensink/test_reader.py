@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """tools/tfm_tokens.py against a real tokensink recording: load() returns
 exactly the tokens that were recorded, the CLI summarises, exports and plots
 them, and damaged files are handled as documented."""

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* lib/record: the JSON line formatting and the durable line file. */
 #include <nlohmann/json.hpp>
 

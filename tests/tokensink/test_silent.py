@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """A live stream that goes silent without EOS (a haptic glove that stops)
 must not stall the others, and its silence must be visible in the file.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* tokensink: ordering across streams of different rates, stream/header/end
  * records, tags, classification and annotation events, and the file errors.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Token streams fed into tokensink through appsrc, for the tests and the
 documentation's example recording (run with /usr/bin/python3).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Tests of the training tool tfm-train (models/train), one case per meson test.
 
 usage: test_train.py TFM_TRAIN CASE [recordings]
