@@ -1,0 +1,498 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* tokensink's record orderer (internal, not registered as an element): a
+ * GstAggregator with one pad per recorded stream that turns buffers, GAP,
+ * caps, tag, annotation and classification events into records, hands them
+ * to the bin's writer in running-time order across streams, and in a live
+ * pipeline records a stream that sends nothing within the latency as silent
+ * (gap records) so the others go on being written. */
+#include "gsttokensinkmux.h"
+
+#include <string>
+#include <vector>
+
+#include "events.h"
+#include "jsonl.h"
+#include "media.h"
+#include "ordering.h"
+#include "tags.h"
+
+GST_DEBUG_CATEGORY_EXTERN (gst_token_sink_debug);
+#define GST_CAT_DEFAULT gst_token_sink_debug
+
+/* While a live stream stays silent, the recorder re-checks it this often; it
+ * bounds how long the other streams' records wait for the silent one. */
+#define SILENCE_STEP (100 * GST_MSECOND)
+/* Bounds one aggregate pass so records keep flowing to the file. */
+#define MAX_BUFFERS_PER_AGGREGATE 256
+
+static GstStaticPadTemplate lines_src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (LINES_CAPS));
+
+/* ------------------------------------------------------------------------ */
+/* Internal aggregator pad: one recorded stream. */
+
+#define GST_TYPE_TOKEN_SINK_PAD (gst_token_sink_pad_get_type ())
+G_DECLARE_FINAL_TYPE (GstTokenSinkPad, gst_token_sink_pad, GST, TOKEN_SINK_PAD, GstAggregatorPad)
+
+struct _GstTokenSinkPad
+{
+  GstAggregatorPad parent;
+  neuro::RecordStream *st;      /* touched only from the aggregator's thread */
+};
+
+G_DEFINE_TYPE (GstTokenSinkPad, gst_token_sink_pad, GST_TYPE_AGGREGATOR_PAD);
+
+static void
+gst_token_sink_pad_finalize (GObject * object)
+{
+  delete GST_TOKEN_SINK_PAD (object)->st;
+  G_OBJECT_CLASS (gst_token_sink_pad_parent_class)->finalize (object);
+}
+
+static void
+gst_token_sink_pad_class_init (GstTokenSinkPadClass * klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = gst_token_sink_pad_finalize;
+}
+
+static void
+gst_token_sink_pad_init (GstTokenSinkPad * pad)
+{
+  pad->st = new neuro::RecordStream ();
+}
+
+/* ------------------------------------------------------------------------ */
+/* Internal aggregator: orders records across streams. */
+
+
+struct _GstTokenSinkMux
+{
+  GstAggregator parent;
+  GstClockTime silence_chunk;   /* longest gap record while a silence lasts */
+  /* Live only: running time up to which every input should have delivered,
+   * as of the last aggregate pass. */
+  GstClockTime last_deadline;
+};
+
+G_DEFINE_TYPE (GstTokenSinkMux, gst_token_sink_mux, GST_TYPE_AGGREGATOR);
+
+/* Holds references to the sink pads so they can be used without the object lock. */
+struct PadList
+{
+  std::vector<GstTokenSinkPad *> pads;
+  explicit PadList (GstTokenSinkMux * mux)
+  {
+    GST_OBJECT_LOCK (mux);
+    for (GList * l = GST_ELEMENT (mux)->sinkpads; l; l = l->next)
+      pads.push_back (GST_TOKEN_SINK_PAD (gst_object_ref (l->data)));
+    GST_OBJECT_UNLOCK (mux);
+  }
+  ~PadList ()
+  {
+    for (GstTokenSinkPad * p : pads)
+      gst_object_unref (p);
+  }
+  PadList (const PadList &) = delete;
+  PadList &operator= (const PadList &) = delete;
+
+  std::vector<neuro::RecordStream *> streams () const
+  {
+    std::vector<neuro::RecordStream *> out;
+    for (GstTokenSinkPad * p : pads)
+      out.push_back (p->st);
+    return out;
+  }
+};
+
+static GstClockTime
+pad_running_time (GstTokenSinkPad * pad, GstClockTime ts)
+{
+  GstAggregatorPad *apad = GST_AGGREGATOR_PAD (pad);
+  GST_OBJECT_LOCK (apad);
+  GstClockTime rt = gst_segment_to_running_time (&apad->segment, GST_FORMAT_TIME, ts);
+  GST_OBJECT_UNLOCK (apad);
+  return rt;
+}
+
+static GstClockTime
+pad_stream_time_to_running_time (GstTokenSinkPad * pad, GstClockTime stream_time)
+{
+  GstAggregatorPad *apad = GST_AGGREGATOR_PAD (pad);
+  GST_OBJECT_LOCK (apad);
+  guint64 position = gst_segment_position_from_stream_time (&apad->segment,
+      GST_FORMAT_TIME, stream_time);
+  GstClockTime rt = gst_segment_to_running_time (&apad->segment, GST_FORMAT_TIME, position);
+  GST_OBJECT_UNLOCK (apad);
+  return rt;
+}
+
+static GstFlowReturn
+take_gap (GstTokenSinkPad * pad, GstBuffer * buf)
+{
+  GstClockTime start = pad_running_time (pad, GST_BUFFER_PTS (buf));
+  GstClockTime end = GST_BUFFER_DURATION_IS_VALID (buf) ?
+      pad_running_time (pad, GST_BUFFER_PTS (buf) + GST_BUFFER_DURATION (buf)) : start;
+  pad->st->add_gap (start, end);
+  return GST_FLOW_OK;
+}
+
+static GstClockTime
+frame_offset (const neuro::StreamDescription & d, guint64 frame)
+{
+  return gst_util_uint64_scale (frame * d.fps_d, GST_SECOND, d.fps_n);
+}
+
+static GstFlowReturn
+take_tokens (GstTokenSinkMux * self, GstTokenSinkPad * pad, GstBuffer * buf)
+{
+  neuro::RecordStream &st = *pad->st;
+  const neuro::StreamDescription &d = st.description ();
+  if (!st.caps_ok ()) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("%s received data before valid application/x-tokens caps", GST_PAD_NAME (pad)));
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+  if (!GST_BUFFER_PTS_IS_VALID (buf)) {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Token buffer without timestamp on %s",
+            GST_PAD_NAME (pad)), ("every application/x-tokens buffer needs a PTS"));
+    return GST_FLOW_ERROR;
+  }
+  const gsize frame_bytes = (gsize) d.channels * d.codebooks * sizeof (guint32);
+  GstMapInfo map;
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
+    return GST_FLOW_ERROR;
+  if (map.size % frame_bytes != 0) {
+    gst_buffer_unmap (buf, &map);
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Malformed token buffer on %s",
+            GST_PAD_NAME (pad)), ("%" G_GSIZE_FORMAT " bytes is not a whole number of "
+            "%d×%d uint32 token frames", map.size, d.channels, d.codebooks));
+    return GST_FLOW_ERROR;
+  }
+  const guint64 n_frames = map.size / frame_bytes;
+  const GstClockTime pts = GST_BUFFER_PTS (buf);
+  /* A buffer of an overlapping-window stream is one window, offset w * T
+   * (tfmtokenize); the next window starts window-stride frames later, so the
+   * stream's content is known only up to there. */
+  const bool windows = d.window_frames > 0;
+  const gint64 window = !windows ? -1 : GST_BUFFER_OFFSET_IS_VALID (buf) ?
+      (gint64) (GST_BUFFER_OFFSET (buf) / d.window_frames) : (gint64) st.windows ();
+  std::vector<guint32> frame (d.channels * d.codebooks);
+  for (guint64 i = 0; i < n_frames; i++) {
+    const guint8 *src = map.data + i * frame_bytes;
+    for (size_t k = 0; k < frame.size (); k++)
+      frame[k] = GST_READ_UINT32_LE (src + 4 * k);
+    st.add_tokens (pad_running_time (pad, pts + frame_offset (d, i)),
+        pad_running_time (pad, pts + frame_offset (d, i + 1)), frame.data (), window);
+  }
+  gst_buffer_unmap (buf, &map);
+  if (windows)
+    st.end_window (pad_running_time (pad, pts + frame_offset (d, d.window_stride)));
+  else if (GST_BUFFER_DURATION_IS_VALID (buf))
+    st.extend_horizon (pad_running_time (pad, pts + GST_BUFFER_DURATION (buf)));
+  return GST_FLOW_OK;
+}
+
+static GstFlowReturn
+take_buffer (GstTokenSinkMux * self, GstTokenSinkPad * pad, GstBuffer * buf)
+{
+  /* GstAggregator turns GAP events into empty buffers flagged GAP. */
+  if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_GAP) && gst_buffer_get_size (buf) == 0)
+    return take_gap (pad, buf);
+  return take_tokens (self, pad, buf);
+}
+
+static bool
+is_playing (GstAggregator * agg)
+{
+  GST_OBJECT_LOCK (agg);
+  bool playing = GST_STATE (agg) == GST_STATE_PLAYING;
+  GST_OBJECT_UNLOCK (agg);
+  return playing;
+}
+
+/* Running time now minus the latency; GST_CLOCK_TIME_NONE unless live and
+ * playing (only then do clock and base time say where the inputs should be). */
+static GstClockTime
+live_deadline (GstAggregator * agg)
+{
+  GstClockTime latency = gst_aggregator_get_latency (agg);
+  if (!GST_CLOCK_TIME_IS_VALID (latency) || !is_playing (agg))
+    return GST_CLOCK_TIME_NONE;
+  GstClock *clock = gst_element_get_clock (GST_ELEMENT (agg));
+  if (!clock)
+    return GST_CLOCK_TIME_NONE;
+  GstClockTime now = gst_clock_get_time (clock);
+  gst_object_unref (clock);
+  GstClockTime waited = gst_element_get_base_time (GST_ELEMENT (agg)) + latency;
+  return now > waited ? now - waited : 0;
+}
+
+static GstFlowReturn
+push_lines (GstAggregator * agg, const std::string & lines)
+{
+  GstBuffer *buf = gst_buffer_new_memdup (lines.data (), lines.size ());
+  return gst_aggregator_finish_buffer (agg, buf);
+}
+
+/* Takes every queued buffer: a fast stream must not wait for one buffer of
+ * a slow stream per buffer of its own (live queues hold up to the latency).
+ * Leaves st.silent set when the pad had nothing. */
+static GstFlowReturn
+drain_pad (GstTokenSinkMux * self, GstTokenSinkPad * pad)
+{
+  bool took = false;
+  for (int n = 0; n < MAX_BUFFERS_PER_AGGREGATE; n++) {
+    GstBuffer *buf = gst_aggregator_pad_pop_buffer (GST_AGGREGATOR_PAD (pad));
+    if (!buf)
+      break;
+    took = true;
+    GstFlowReturn ret = take_buffer (self, pad, buf);
+    gst_buffer_unref (buf);
+    if (ret != GST_FLOW_OK)
+      return ret;
+  }
+  pad->st->set_silent (!took);
+  return GST_FLOW_OK;
+}
+
+static GstFlowReturn
+gst_token_sink_mux_aggregate (GstAggregator * agg, gboolean timeout)
+{
+  GstTokenSinkMux *self = GST_TOKEN_SINK_MUX (agg);
+  PadList pads (self);
+  const GstClockTime deadline = live_deadline (agg);
+  self->last_deadline = deadline;
+
+  for (GstTokenSinkPad * pad : pads.pads) {
+    GstFlowReturn ret = drain_pad (self, pad);
+    if (ret != GST_FLOW_OK)
+      return ret;
+    if (timeout && !pad->st->eos () && pad->st->silent ())
+      pad->st->mark_silent (deadline, self->silence_chunk);
+  }
+
+  std::string out;
+  neuro::RecordStream::emit_ready (pads.streams (), out);
+  if (!out.empty ()) {
+    GstFlowReturn ret = push_lines (agg, out);
+    if (ret != GST_FLOW_OK)
+      return ret;
+  }
+  bool done = !pads.pads.empty ();
+  for (GstTokenSinkPad * pad : pads.pads)
+    done = done && pad->st->done ();
+  return done ? GST_FLOW_EOS : GST_FLOW_OK;
+}
+
+/* Live only: when to run even though some input has no data. At the
+ * earliest horizon of an input not yet known to be silent (so a silence is
+ * noticed once the latency has passed), and at least every SILENCE_STEP, so
+ * the inputs that do deliver are drained (a live aggregator pad holds only
+ * two buffers) and silent inputs advance. At start-up every input gets the
+ * latency to show up. */
+static GstClockTime
+gst_token_sink_mux_get_next_time (GstAggregator * agg)
+{
+  GstTokenSinkMux *self = GST_TOKEN_SINK_MUX (agg);
+  if (!is_playing (agg))
+    return GST_CLOCK_TIME_NONE; /* base time not set yet */
+  GstClockTime next = GST_CLOCK_TIME_IS_VALID (self->last_deadline) ?
+      self->last_deadline + SILENCE_STEP : 0;
+  PadList pads (self);
+  for (GstTokenSinkPad * pad : pads.pads) {
+    const neuro::RecordStream &st = *pad->st;
+    if (!st.eos () && !st.silent () && GST_CLOCK_TIME_IS_VALID (st.horizon ()))
+      next = MIN (next, st.horizon ());
+  }
+  return next;
+}
+
+static bool
+read_token_caps (GstTokenSinkMux * self, GstTokenSinkPad * pad, GstCaps * caps)
+{
+  neuro::TokensInfo info;
+  const std::string problem = neuro::TokensInfo::from_caps (gst_caps_get_structure (caps, 0), info);
+  if (!problem.empty ()) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Unusable caps on %s: %s.", GST_PAD_NAME (pad),
+            problem.c_str ()), ("got %" GST_PTR_FORMAT, caps));
+    return false;
+  }
+  pad->st->set_caps (info);
+  return true;
+}
+
+/* Upstream latency can only be known once caps are set (tfmtokenize's window
+ * depends on them), but GstAggregator keeps the answer of its first query.
+ * Asking again through our own source pad makes it recompute. (To the
+ * pipeline the writer answers as a sink that never syncs, so the recorder
+ * does not delay the pipeline's other sinks.) */
+static void
+refresh_latency (GstTokenSinkMux * self)
+{
+  GstQuery *query = gst_query_new_latency ();
+  if (gst_pad_query (GST_AGGREGATOR_SRC_PAD (self), query)) {
+    gboolean live;
+    GstClockTime min, max;
+    gst_query_parse_latency (query, &live, &min, &max);
+    GST_DEBUG_OBJECT (self, "inputs %slive, latency %" GST_TIME_FORMAT, live ? "" : "not ",
+        GST_TIME_ARGS (min));
+  }
+  gst_query_unref (query);
+}
+
+static void
+read_tags (GstTokenSinkPad * pad, GstEvent * event)
+{
+  GstTagList *tags;
+  gst_event_parse_tag (event, &tags);
+  gchar *modality = NULL, *source = NULL;
+  gst_tag_list_get_string (tags, NEURO_TAG_MODALITY, &modality);
+  gst_tag_list_get_string (tags, NEURO_TAG_SOURCE, &source);
+  pad->st->set_tags (modality ? modality : "", source ? source : "",
+      neuro::tag_list_get_strings (tags, NEURO_TAG_CHANNEL_NAMES),
+      neuro::tag_list_get_strings (tags, NEURO_TAG_CHANNEL_UNITS));
+  g_free (modality);
+  g_free (source);
+  GstDateTime *start = NULL;
+  if (gst_tag_list_get_date_time (tags, GST_TAG_DATE_TIME, &start)) {
+    if (gst_date_time_has_time (start)) {
+      GDateTime *utc = gst_date_time_to_g_date_time (start);
+      pad->st->set_measurement_start (g_date_time_to_unix (utc) * (gint64) GST_SECOND
+          + g_date_time_get_microsecond (utc) * (gint64) GST_USECOND);
+      g_date_time_unref (utc);
+    }
+    gst_date_time_unref (start);
+  }
+}
+
+/* Records the suite's custom events; returns false for any other event. */
+static bool
+read_record_event (GstTokenSinkPad * pad, GstEvent * event)
+{
+  neuro::RecordStream &st = *pad->st;
+  const GstStructure *s = gst_event_get_structure (event);
+  neuro::Annotation a;
+  neuro::Classification c;
+  if (neuro::annotation_from_structure (s, a)) {
+    GstClockTime rt = pad_stream_time_to_running_time (pad, a.pts);
+    st.add_event (rt, neuro::annotation_line (st.description ().stream, rt, a.duration, a.text));
+    return true;
+  }
+  if (neuro::classification_from_structure (s, c)) {
+    GstClockTime rt = pad_running_time (pad, c.timestamp);
+    st.add_event (rt, neuro::classification_line (st.description ().stream, rt, c.duration, c));
+    return true;
+  }
+  return false;
+}
+
+static gboolean
+gst_token_sink_mux_sink_event (GstAggregator * agg, GstAggregatorPad * apad, GstEvent * event)
+{
+  GstTokenSinkMux *self = GST_TOKEN_SINK_MUX (agg);
+  GstTokenSinkPad *pad = GST_TOKEN_SINK_PAD (apad);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_CAPS:{
+      GstCaps *caps;
+      gst_event_parse_caps (event, &caps);
+      bool ok = read_token_caps (self, pad, caps);
+      gst_event_unref (event);
+      if (ok)
+        refresh_latency (self);
+      return ok;
+    }
+    case GST_EVENT_TAG:
+      read_tags (pad, event);
+      gst_event_unref (event);
+      return TRUE;
+    case GST_EVENT_SEGMENT:{
+      const GstSegment *segment;
+      gst_event_parse_segment (event, &segment);
+      if (segment->format != GST_FORMAT_TIME) {
+        GST_ELEMENT_ERROR (self, STREAM, FORMAT, (NULL),
+            ("%s got a %s segment; token streams need TIME segments", GST_PAD_NAME (pad),
+                gst_format_get_name (segment->format)));
+        gst_event_unref (event);
+        return FALSE;
+      }
+      break;
+    }
+    case GST_EVENT_CUSTOM_DOWNSTREAM:
+      if (read_record_event (pad, event)) {
+        gst_event_unref (event);
+        return TRUE;
+      }
+      break;
+    case GST_EVENT_EOS:
+      pad->st->finish ();
+      break;
+    default:
+      break;
+  }
+  return GST_AGGREGATOR_CLASS (gst_token_sink_mux_parent_class)->sink_event (agg, apad, event);
+}
+
+/* A flushing seek restarts running time: every stream starts over (and is
+ * described again). Called with the aggregation thread stopped. */
+static GstFlowReturn
+gst_token_sink_mux_flush (GstAggregator * agg)
+{
+  GstTokenSinkMux *self = GST_TOKEN_SINK_MUX (agg);
+  self->last_deadline = GST_CLOCK_TIME_NONE;
+  PadList pads (self);
+  for (GstTokenSinkPad * pad : pads.pads)
+    pad->st->restart ();
+  return GST_FLOW_OK;
+}
+
+static gboolean
+gst_token_sink_mux_start (GstAggregator * agg)
+{
+  GstTokenSinkMux *self = GST_TOKEN_SINK_MUX (agg);
+  SinkSettings settings = settings_of_parent (GST_ELEMENT (agg));
+  self->silence_chunk = MAX (SILENCE_STEP, settings.flush_interval * GST_MSECOND);
+  return gst_token_sink_mux_flush (agg) == GST_FLOW_OK;
+}
+
+static GstAggregatorPad *
+gst_token_sink_mux_create_new_pad (GstAggregator * agg, GstPadTemplate * templ,
+    const gchar * req_name, const GstCaps * caps)
+{
+  GstAggregatorPad *apad = GST_AGGREGATOR_CLASS (gst_token_sink_mux_parent_class)->create_new_pad
+      (agg, templ, req_name, caps);
+  if (!apad)
+    return NULL;
+  GST_TOKEN_SINK_PAD (apad)->st->set_pad ((guint) g_ascii_strtoull (GST_PAD_NAME (apad) + strlen ("sink_"),
+          NULL, 10), GST_PAD_NAME (apad));
+  return apad;
+}
+
+static void
+gst_token_sink_mux_class_init (GstTokenSinkMuxClass * klass)
+{
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstAggregatorClass *agg_class = GST_AGGREGATOR_CLASS (klass);
+
+  gst_element_class_add_pad_template (element_class, tokens_sink_template (GST_TYPE_TOKEN_SINK_PAD));
+  gst_element_class_add_static_pad_template_with_gtype (element_class, &lines_src_template,
+      GST_TYPE_AGGREGATOR_PAD);
+  gst_element_class_set_static_metadata (element_class, "tokensink record orderer",
+      "Muxer", "Orders token records of several streams by running time (inside tokensink)",
+      "neurotokens developers");
+
+  agg_class->aggregate = gst_token_sink_mux_aggregate;
+  agg_class->get_next_time = gst_token_sink_mux_get_next_time;
+  agg_class->sink_event = gst_token_sink_mux_sink_event;
+  agg_class->start = gst_token_sink_mux_start;
+  agg_class->flush = gst_token_sink_mux_flush;
+  agg_class->create_new_pad = gst_token_sink_mux_create_new_pad;
+}
+
+static void
+gst_token_sink_mux_init (GstTokenSinkMux * self)
+{
+  self->silence_chunk = DEFAULT_FLUSH_INTERVAL * GST_MSECOND;
+  self->last_deadline = GST_CLOCK_TIME_NONE;
+}
+
