@@ -249,6 +249,24 @@ write_header_once (GstTokenSinkWriter * self)
   return self->file->append (neuro::header_line (describe_header (self)));
 }
 
+/* Writes the header if it is not written yet and syncs the file; posts the
+ * error if either fails. */
+static bool
+sync_header (GstTokenSinkWriter * self)
+{
+  g_mutex_lock (&self->file_lock);
+  int err = 0;
+  if (self->file->is_open ()) {
+    err = write_header_once (self);
+    if (!err)
+      err = self->file->sync ();
+  }
+  g_mutex_unlock (&self->file_lock);
+  if (err)
+    post_write_error (self, err);
+  return err == 0;
+}
+
 static gboolean
 idle_sync_done (GstClock *, GstClockTime, GstClockID id, gpointer user_data)
 {
@@ -442,17 +460,7 @@ finish_output (GstTokenSinkWriter * self)
       post_hdf5_error (self, s);
     return s.ok;
   }
-  g_mutex_lock (&self->file_lock);
-  int err = 0;
-  if (self->file->is_open ()) {
-    err = write_header_once (self);
-    if (!err)
-      err = self->file->sync ();
-  }
-  g_mutex_unlock (&self->file_lock);
-  if (err)
-    post_write_error (self, err);
-  return err == 0;
+  return sync_header (self);
 }
 
 static gboolean
@@ -488,16 +496,7 @@ gst_token_sink_writer_change_state (GstElement * element, GstStateChange transit
       GST_ELEMENT_CLASS (gst_token_sink_writer_parent_class)->change_state (element, transition);
   if (ret == GST_STATE_CHANGE_FAILURE || transition != GST_STATE_CHANGE_PAUSED_TO_PLAYING)
     return ret;
-  g_mutex_lock (&self->file_lock);
-  int err = 0;
-  if (self->file->is_open () && !self->header_written) {
-    err = write_header_once (self);
-    if (!err)
-      err = self->file->sync ();
-  }
-  g_mutex_unlock (&self->file_lock);
-  if (err)
-    post_write_error (self, err);
+  sync_header (self);
   return ret;
 }
 

@@ -14,6 +14,7 @@
 #include "check_string.h"
 #include "eeg_file.h"
 #include "eegsrc_capture.h"
+#include "temp_dir.h"
 #include "test_paths.h"
 
 /* last: its fail() macro clashes with std::ios::fail */
@@ -31,22 +32,7 @@ mmidb (const char *run)
 
 /* ---- helpers ---------------------------------------------------------- */
 
-/* A fresh temporary directory, removed with its files by the destructor. */
-struct TempDir
-{
-  std::string path;
-  TempDir () { gchar *p = g_dir_make_tmp ("eegsrc-test-XXXXXX", NULL); path = p; g_free (p); }
-  ~TempDir ()
-  {
-    GDir *d = g_dir_open (path.c_str (), 0, NULL);
-    for (const gchar *n; d && (n = g_dir_read_name (d));)
-      g_remove ((path + "/" + n).c_str ());
-    if (d)
-      g_dir_close (d);
-    g_rmdir (path.c_str ());
-  }
-  std::string file (const char *name) const { return path + "/" + name; }
-};
+using neuro_test::TempDir;
 
 struct TestSignal
 {
