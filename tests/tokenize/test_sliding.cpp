@@ -308,15 +308,17 @@ take_messages (GstBus * bus, GstElement * tok, OverloadRun & run)
   }
 }
 
-/* A deliberately slow setting: 384 channels at window-stride 1 on one
- * thread asks for ~770 single-channel windows per second, several times
- * what one core does (~200 on these machines). A live source drives it
+/* A deliberately slow setting: 1024 channels at window-stride 1 on one
+ * thread asks for ~2,050 single-channel windows per second, about five times
+ * what one idle core does (~400 on these machines), so windows are skipped
+ * however fast or idle the machine is (384 channels skipped too few on an
+ * idle one). A live source drives it
  * through an unbounded queue, so a tokenizer that fell behind would pile
  * the stream up there. The element must skip to the newest window (counter,
  * QoS, one warning) so that the queue, the lag and the memory stay flat. */
 GST_START_TEST (test_live_overload_skips_windows)
 {
-  const int channels = 384;
+  const int channels = 1024;
   const guint64 windows_wanted = 7;
   gchar *desc = g_strdup_printf ("audiotestsrc is-live=true wave=white-noise samplesperbuffer=20 ! "
       "audio/x-raw,format=F32LE,rate=%d,channels=%d,layout=interleaved,channel-mask=(bitmask)0 ! stft ! "
