@@ -131,6 +131,24 @@ all_lanes_sum (__m256 v)
   return _mm256_add_ps (v, _mm256_permute_ps (v, 0xb1));
 }
 
+/* GELU, x/2 (1 + erf (x/sqrt 2)), with erf as ATen's vectorised one computes
+ * it: sign(z) (1 - t r(t) exp(-z^2)), t = 1 / (1 + p |z|). */
+__attribute__ ((target ("avx2,fma"))) inline __m256
+gelu_erf (__m256 x)
+{
+  const __m256 sign = _mm256_set1_ps (-0.0f), one = _mm256_set1_ps (1.0f);
+  const __m256 z = _mm256_mul_ps (x, _mm256_set1_ps (0.70710678118654752f));
+  const __m256 z_sign = _mm256_and_ps (sign, z);
+  const __m256 t = _mm256_div_ps (one, _mm256_fmadd_ps (_mm256_set1_ps (0.3275911f), _mm256_xor_ps (z_sign, z), one));
+  __m256 r = _mm256_fmadd_ps (_mm256_set1_ps (1.061405429f), t, _mm256_set1_ps (-1.453152027f));
+  r = _mm256_fmadd_ps (r, t, _mm256_set1_ps (1.421413741f));
+  r = _mm256_fmadd_ps (r, t, _mm256_set1_ps (-0.284496736f));
+  r = _mm256_fmadd_ps (r, t, _mm256_set1_ps (0.254829592f));
+  const __m256 e = exp_nonpositive (_mm256_xor_ps (sign, _mm256_mul_ps (z, z)));
+  const __m256 erf = _mm256_xor_ps (z_sign, _mm256_fnmadd_ps (_mm256_mul_ps (e, t), r, one));
+  return _mm256_mul_ps (_mm256_mul_ps (x, _mm256_set1_ps (0.5f)), _mm256_add_ps (one, erf));
+}
+
 /* One head of one sequence: k softmax per feature over the n rows (k holds
  * the normalised k rows afterwards), the 8 x 8 context, then each q row
  * softmaxed and multiplied by it. */
@@ -309,6 +327,52 @@ softmax_contract_e8 (const float *qkv, float q_scale, float *O, int64_t count, i
       softmax_contract_head (seq + h, seq + d + h, seq + 2 * d + h, 3 * d, n, q_scale, k.data (), O + b * n * d + h, d);
   }
   return true;
+}
+
+bool
+have_avx2_fma ()
+{
+  static const bool yes = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
+  return yes;
+}
+
+__attribute__ ((target ("avx2,fma"))) void
+layer_norm_rows_avx2 (const float *x, int64_t rows, int64_t d, const float *weight, const float *bias, float eps,
+    float *out, const float *add, float *x_plus_add)
+{
+  const __m256 inv_d = _mm256_set1_ps (1.0f / static_cast<float> (d));
+  for (int64_t r = 0; r < rows; ++r) {
+    const float *xr = x + r * d;
+    __m256 sum = _mm256_setzero_ps ();
+    for (int64_t j = 0; j < d; j += 8)
+      sum = _mm256_add_ps (sum, _mm256_loadu_ps (xr + j));
+    const __m256 mean = _mm256_mul_ps (all_lanes_sum (sum), inv_d);
+    __m256 squares = _mm256_setzero_ps ();
+    for (int64_t j = 0; j < d; j += 8) {
+      const __m256 dev = _mm256_sub_ps (_mm256_loadu_ps (xr + j), mean);
+      squares = _mm256_fmadd_ps (dev, dev, squares);
+    }
+    const __m256 var = _mm256_mul_ps (all_lanes_sum (squares), inv_d);
+    const __m256 rstd = _mm256_div_ps (_mm256_set1_ps (1.0f), _mm256_sqrt_ps (_mm256_add_ps (var, _mm256_set1_ps (eps))));
+    for (int64_t j = 0; j < d; j += 8) {
+      const __m256 v = _mm256_loadu_ps (xr + j);
+      const __m256 normed = _mm256_mul_ps (_mm256_sub_ps (v, mean), rstd);
+      _mm256_storeu_ps (out + r * d + j, _mm256_fmadd_ps (normed, _mm256_loadu_ps (weight + j), _mm256_loadu_ps (bias + j)));
+      if (add)
+        _mm256_storeu_ps (x_plus_add + r * d + j, _mm256_add_ps (v, _mm256_loadu_ps (add + j)));
+    }
+  }
+}
+
+__attribute__ ((target ("avx2,fma"))) void
+bias_gelu_rows_avx2 (float *x, int64_t rows, int64_t n, const float *bias)
+{
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < n; j += 8) {
+      float *p = x + r * n + j;
+      const __m256 v = bias ? _mm256_add_ps (_mm256_loadu_ps (p), _mm256_loadu_ps (bias + j)) : _mm256_loadu_ps (p);
+      _mm256_storeu_ps (p, gelu_erf (v));
+    }
 }
 
 int64_t

@@ -33,5 +33,21 @@ int64_t nearest_in_row (float x2, const float *cross, const float *e2, int64_t K
 void group_norm_rows (const float *x, int64_t count, int64_t L, int64_t C, int64_t groups, const float *weight,
     const float *bias, float eps, float *out);
 
+/* True when the CPU has AVX2 and FMA, which the *_avx2 kernels need. */
+bool have_avx2_fma ();
+
+/* LayerNorm (biased variance, two passes) of `rows` rows of d floats,
+ * d % 8 == 0, AVX2+FMA only: out = (x - mean) / sqrt (var + eps) * weight +
+ * bias. With `add`, also x_plus_add = x + add per channel (the residual
+ * plus the bias of the product that accumulates into it next); x_plus_add
+ * may be x. out must not overlap x. */
+void layer_norm_rows_avx2 (const float *x, int64_t rows, int64_t d, const float *weight, const float *bias, float eps,
+    float *out, const float *add, float *x_plus_add);
+
+/* x = gelu (x + bias) in place on `rows` rows of n floats (n % 8 == 0;
+ * bias per column, may be null), AVX2+FMA only. The erf form of GELU with
+ * ATen's vectorised erf (Abramowitz-Stegun 7.1.26, |error| < 1.5e-7). */
+void bias_gelu_rows_avx2 (float *x, int64_t rows, int64_t n, const float *bias);
+
 }  // namespace tfm
 }  // namespace neuro

@@ -7,6 +7,8 @@
  * that layout directly instead of transposing back and forth. */
 #include "tfm_torch.h"
 
+#include "lat_block.h"
+#include "onednn_sgemm.h"
 #include "tfm_kernels.h"
 #include "tfm_ops.h"
 #include "worker_pool.h"
@@ -165,9 +167,46 @@ add_lat_stack (Weights &w, const std::string &prefix, int depth, int emb)
   }
 }
 
+namespace {
+
+/* The stack in the fused inference form of lat_block.h, or an undefined
+ * tensor where that form does not apply. */
+at::Tensor
+lat_stack_fused (const Weights &w, const std::string &prefix, int depth, int heads, const at::Tensor &x)
+{
+  std::vector<at::Tensor> stacked_qkv;
+  std::vector<LatBlockArrays> blocks;
+  bool usable = x.scalar_type () == at::kFloat && x.dim () == 3;
+  auto data = [&] (const at::Tensor &t) {
+    usable = usable && t.scalar_type () == at::kFloat && t.is_contiguous ();
+    return usable ? t.data_ptr<float> () : nullptr;
+  };
+  for (int i = 0; i < depth; ++i) {
+    const std::string p = block_prefix (prefix, i), ff = p + ".1.fn.fn";
+    stacked_qkv.push_back (at::cat ({w[p + ".0.fn.to_q.weight"], w[p + ".0.fn.to_k.weight"], w[p + ".0.fn.to_v.weight"]}, 0));
+    blocks.push_back ({data (w[p + ".0.norm.weight"]), data (w[p + ".0.norm.bias"]), data (stacked_qkv.back ()),
+        data (w[p + ".0.fn.to_out.weight"]), data (w[p + ".0.fn.to_out.bias"]), data (w[p + ".1.norm.weight"]),
+        data (w[p + ".1.norm.bias"]), data (w[ff + ".w1.weight"]), data (w[ff + ".w1.bias"]), data (w[ff + ".w2.weight"]),
+        data (w[ff + ".w2.bias"]), w[ff + ".w1.weight"].size (0)});
+  }
+  if (!usable)
+    return at::Tensor ();
+  at::Tensor h = x.clone (at::MemoryFormat::Contiguous);
+  if (!lat_blocks_in_place (onednn_sgemm (), blocks, heads, h.data_ptr<float> (), h.size (0), h.size (1), h.size (2)))
+    return at::Tensor ();
+  return h;
+}
+
+}  // namespace
+
 at::Tensor
 lat_stack (const Weights &w, const std::string &prefix, int depth, int heads, const at::Tensor &x, bool training)
 {
+  if (depth > 0 && !training && !records_gradients ({x, w[block_prefix (prefix, 0) + ".0.fn.to_q.weight"]})) {
+    const at::Tensor fused = lat_stack_fused (w, prefix, depth, heads, x);
+    if (fused.defined ())
+      return fused;
+  }
   at::Tensor h = x;
   for (int i = 0; i < depth; ++i)
     h = lat_block (w, block_prefix (prefix, i), heads, h, training);
