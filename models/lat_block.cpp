@@ -47,7 +47,7 @@ block_tile (SgemmFn gemm, const LatBlockArrays &w, float q_scale, float *x, int6
   gemm_nt (gemm, rows, d, d, a, w.out, 1.0f, x);
   layer_norm_rows_avx2 (x, rows, d, w.norm2_weight, w.norm2_bias, kEps, a, w.ff2_bias, x);
   gemm_nt (gemm, rows, w.hidden, d, a, w.ff1, 0.0f, hidden);
-  bias_gelu_rows_avx2 (hidden, rows, w.hidden, w.ff1_bias);
+  bias_gelu_rows_avx2 (hidden, rows, w.hidden, w.ff1_bias, hidden);
   gemm_nt (gemm, rows, d, w.hidden, hidden, w.ff2, 1.0f, x);
 }
 

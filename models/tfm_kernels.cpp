@@ -131,22 +131,29 @@ all_lanes_sum (__m256 v)
   return _mm256_add_ps (v, _mm256_permute_ps (v, 0xb1));
 }
 
-/* GELU, x/2 (1 + erf (x/sqrt 2)), with erf as ATen's vectorised one computes
- * it: sign(z) (1 - t r(t) exp(-z^2)), t = 1 / (1 + p |z|). */
+/* GELU, x/2 (1 + erf (x/sqrt 2)), with erf as the odd rational function
+ * z P(z^2) / Q(z^2) on z clamped to [-4, 4] (erf is +-1 in float32 beyond):
+ * Eigen's and XLA's float erf, |error| < 5e-7 measured against libm. One
+ * division and no exp, about half the cost of the exp-based forms. */
 __attribute__ ((target ("avx2,fma"))) inline __m256
 gelu_erf (__m256 x)
 {
-  const __m256 sign = _mm256_set1_ps (-0.0f), one = _mm256_set1_ps (1.0f);
-  const __m256 z = _mm256_mul_ps (x, _mm256_set1_ps (0.70710678118654752f));
-  const __m256 z_sign = _mm256_and_ps (sign, z);
-  const __m256 t = _mm256_div_ps (one, _mm256_fmadd_ps (_mm256_set1_ps (0.3275911f), _mm256_xor_ps (z_sign, z), one));
-  __m256 r = _mm256_fmadd_ps (_mm256_set1_ps (1.061405429f), t, _mm256_set1_ps (-1.453152027f));
-  r = _mm256_fmadd_ps (r, t, _mm256_set1_ps (1.421413741f));
-  r = _mm256_fmadd_ps (r, t, _mm256_set1_ps (-0.284496736f));
-  r = _mm256_fmadd_ps (r, t, _mm256_set1_ps (0.254829592f));
-  const __m256 e = exp_nonpositive (_mm256_xor_ps (sign, _mm256_mul_ps (z, z)));
-  const __m256 erf = _mm256_xor_ps (z_sign, _mm256_fnmadd_ps (_mm256_mul_ps (e, t), r, one));
-  return _mm256_mul_ps (_mm256_mul_ps (x, _mm256_set1_ps (0.5f)), _mm256_add_ps (one, erf));
+  const __m256 z = _mm256_max_ps (_mm256_min_ps (_mm256_mul_ps (x, _mm256_set1_ps (0.70710678118654752f)),
+      _mm256_set1_ps (4.0f)), _mm256_set1_ps (-4.0f));
+  const __m256 z2 = _mm256_mul_ps (z, z);
+  __m256 p = _mm256_fmadd_ps (z2, _mm256_set1_ps (-2.72614225801306e-10f), _mm256_set1_ps (2.77068142495902e-08f));
+  p = _mm256_fmadd_ps (z2, p, _mm256_set1_ps (-2.10102402082508e-06f));
+  p = _mm256_fmadd_ps (z2, p, _mm256_set1_ps (-5.69250639462346e-05f));
+  p = _mm256_fmadd_ps (z2, p, _mm256_set1_ps (-7.34990630326855e-04f));
+  p = _mm256_fmadd_ps (z2, p, _mm256_set1_ps (-2.95459980854025e-03f));
+  p = _mm256_fmadd_ps (z2, p, _mm256_set1_ps (-1.60960333262415e-02f));
+  __m256 q = _mm256_fmadd_ps (z2, _mm256_set1_ps (-1.45660718464996e-05f), _mm256_set1_ps (-2.13374055278905e-04f));
+  q = _mm256_fmadd_ps (z2, q, _mm256_set1_ps (-1.68282697438203e-03f));
+  q = _mm256_fmadd_ps (z2, q, _mm256_set1_ps (-7.37332916720468e-03f));
+  q = _mm256_fmadd_ps (z2, q, _mm256_set1_ps (-1.42647390514189e-02f));
+  const __m256 erf = _mm256_div_ps (_mm256_mul_ps (z, p), q);
+  const __m256 half_x = _mm256_mul_ps (x, _mm256_set1_ps (0.5f));
+  return _mm256_fmadd_ps (half_x, erf, half_x);
 }
 
 /* One head of one sequence: k softmax per feature over the n rows (k holds
@@ -365,13 +372,13 @@ layer_norm_rows_avx2 (const float *x, int64_t rows, int64_t d, const float *weig
 }
 
 __attribute__ ((target ("avx2,fma"))) void
-bias_gelu_rows_avx2 (float *x, int64_t rows, int64_t n, const float *bias)
+bias_gelu_rows_avx2 (const float *x, int64_t rows, int64_t n, const float *bias, float *out)
 {
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t j = 0; j < n; j += 8) {
-      float *p = x + r * n + j;
+      const float *p = x + r * n + j;
       const __m256 v = bias ? _mm256_add_ps (_mm256_loadu_ps (p), _mm256_loadu_ps (bias + j)) : _mm256_loadu_ps (p);
-      _mm256_storeu_ps (p, gelu_erf (v));
+      _mm256_storeu_ps (out + r * n + j, gelu_erf (v));
     }
 }
 

@@ -44,10 +44,10 @@ bool have_avx2_fma ();
 void layer_norm_rows_avx2 (const float *x, int64_t rows, int64_t d, const float *weight, const float *bias, float eps,
     float *out, const float *add, float *x_plus_add);
 
-/* x = gelu (x + bias) in place on `rows` rows of n floats (n % 8 == 0;
- * bias per column, may be null), AVX2+FMA only. The erf form of GELU with
- * ATen's vectorised erf (Abramowitz-Stegun 7.1.26, |error| < 1.5e-7). */
-void bias_gelu_rows_avx2 (float *x, int64_t rows, int64_t n, const float *bias);
+/* out = gelu (x + bias) on `rows` rows of n floats (n % 8 == 0; bias per
+ * column, may be null; out may be x), AVX2+FMA only. The erf form of GELU
+ * (erf within 5e-7 of libm's). */
+void bias_gelu_rows_avx2 (const float *x, int64_t rows, int64_t n, const float *bias, float *out);
 
 }  // namespace tfm
 }  // namespace neuro

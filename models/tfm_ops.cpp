@@ -12,6 +12,7 @@
 #include <ATen/ops/addcmul.h>
 #include <ATen/ops/bmm.h>
 #include <ATen/ops/empty.h>
+#include <ATen/ops/gelu.h>
 #include <ATen/ops/layer_norm.h>
 #include <ATen/ops/linear.h>
 #include <ATen/ops/zeros.h>
@@ -92,24 +93,31 @@ dense_add (const at::Tensor &x, const at::Tensor &weight, const at::Tensor &bias
 
 /* GroupNorm on a (B, L, C) tensor: statistics over (C/groups channels x L).
  * Inference: one kernel on the sequence-major layout (the ATen form below
- * costs two transposing copies and an affine pass). With autograd: a
- * GroupNorm without affine is a LayerNorm over each group's values, so the
- * group-major copy goes through ATen's fused LayerNorm (var_mean on this
- * layout is ~10x slower), the affine applied while copying back. */
+ * costs two transposing copies and an affine pass), GELU written into the
+ * output first where AVX2 allows. With autograd: a GroupNorm without affine
+ * is a LayerNorm over each group's values, so the group-major copy goes
+ * through ATen's fused LayerNorm (var_mean on this layout is ~10x slower),
+ * the affine applied while copying back. */
 at::Tensor
-group_norm_seq (const at::Tensor &x, int64_t groups, const at::Tensor &weight, const at::Tensor &bias)
+group_norm_seq (const at::Tensor &x, int64_t groups, const at::Tensor &weight, const at::Tensor &bias, bool gelu_first)
 {
   const int64_t B = x.size (0), L = x.size (1), C = x.size (2), g = C / groups;
   if (!records_gradients ({x, weight, bias})) {
-    const at::Tensor xc = x.contiguous (), wc = weight.contiguous (), bc = bias.contiguous ();
+    const bool fused_gelu = gelu_first && have_avx2_fma () && C % 8 == 0 && x.scalar_type () == at::kFloat;
+    const at::Tensor xc = gelu_first && !fused_gelu ? at::gelu (x).contiguous () : x.contiguous ();
+    const at::Tensor wc = weight.contiguous (), bc = bias.contiguous ();
     at::Tensor out = at::empty ({B, L, C}, x.options ());
+    if (fused_gelu)
+      bias_gelu_rows_avx2 (xc.data_ptr<float> (), B * L, C, nullptr, out.data_ptr<float> ());
+    const float *in = fused_gelu ? out.data_ptr<float> () : xc.data_ptr<float> ();
     at::parallel_for (0, B, 16, [&] (int64_t b0, int64_t b1) {
-      group_norm_rows (xc.data_ptr<float> () + b0 * L * C, b1 - b0, L, C, groups, wc.data_ptr<float> (),
-          bc.data_ptr<float> (), static_cast<float> (kNormEps), out.data_ptr<float> () + b0 * L * C);
+      group_norm_rows (in + b0 * L * C, b1 - b0, L, C, groups, wc.data_ptr<float> (), bc.data_ptr<float> (),
+          static_cast<float> (kNormEps), out.data_ptr<float> () + b0 * L * C);
     });
     return out;
   }
-  const at::Tensor grouped = x.reshape ({B, L, groups, g}).permute ({0, 2, 1, 3}).reshape ({B, groups, L * g});
+  const at::Tensor grouped = (gelu_first ? at::gelu (x) : x).reshape ({B, L, groups, g}).permute ({0, 2, 1, 3})
+      .reshape ({B, groups, L * g});
   const at::Tensor normed = at::layer_norm (grouped, {L * g}, {}, {}, kNormEps)
       .view ({B, groups, L, g}).permute ({0, 2, 1, 3}).reshape ({B, L, C});
   return at::addcmul (bias, normed, weight);

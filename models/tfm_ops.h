@@ -23,8 +23,10 @@ at::Tensor dense (const at::Tensor &x, const at::Tensor &weight, const at::Tenso
 /* residual + (x W^T + bias), the residual add folded into the product. */
 at::Tensor dense_add (const at::Tensor &x, const at::Tensor &weight, const at::Tensor &bias, const at::Tensor &residual);
 
-/* GroupNorm (eps kNormEps) on a sequence-major (B, L, C) tensor. */
-at::Tensor group_norm_seq (const at::Tensor &x, int64_t groups, const at::Tensor &weight, const at::Tensor &bias);
+/* GroupNorm (eps kNormEps) on a sequence-major (B, L, C) tensor, of gelu (x)
+ * with gelu_first (one pass fewer than at::gelu before it). */
+at::Tensor group_norm_seq (const at::Tensor &x, int64_t groups, const at::Tensor &weight, const at::Tensor &bias,
+    bool gelu_first = false);
 
 /* Linear attention contraction per sequence and head: (q_scale q) (k^T v),
  * q, k, v (B, n, d), head j = channels [j*d/heads, (j+1)*d/heads). */

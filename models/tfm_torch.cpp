@@ -66,7 +66,7 @@ add_norm (Weights &w, const std::string &name, int64_t channels)
 at::Tensor
 gelu_group_norm (const at::Tensor &x, int64_t groups, const Weights &w, const std::string &norm)
 {
-  return group_norm_seq (at::gelu (x), groups, w[norm + ".weight"], w[norm + ".bias"]);
+  return group_norm_seq (x, groups, w[norm + ".weight"], w[norm + ".bias"], true);
 }
 
 /* Pointwise (kernel 1) conv on (B, L, C): its (out, in, 1) weight as a Linear. */
@@ -335,26 +335,38 @@ TokenizerModel::encode_features (const at::Tensor &freq, const at::Tensor &raw) 
 at::Tensor
 TokenizerModel::nearest_codes (const at::Tensor &quant_in) const
 {
-  /* Rows per distance block: bounds the (rows x codebook) float32 matrix. */
-  constexpr int64_t kRows = 512;
+  /* Rows and codes per distance block: the (rows x codes) float32 block
+   * stays in L2 between the product that writes it and the search. */
+  constexpr int64_t kRows = 512, kCodes = 512;
   at::NoGradGuard no_grad;
-  const at::Tensor &E = weights_["quantizer.embedding.weight"];
+  const at::Tensor E = weights_["quantizer.embedding.weight"].detach ().contiguous ();
   const at::Tensor flat = quant_in.detach ().reshape ({-1, config_.emb}).contiguous ();
-  const at::Tensor e2 = E.detach ().pow (2).sum (1).contiguous ();
+  const at::Tensor e2 = E.pow (2).sum (1).contiguous ();
   const at::Tensor x2 = flat.pow (2).sum (1).contiguous ();
   const int64_t rows = flat.size (0), K = E.size (0);
   at::Tensor indices = at::empty ({rows}, kLong);
   int64_t *out = indices.data_ptr<int64_t> ();
   const float *ee = e2.data_ptr<float> (), *xx = x2.data_ptr<float> ();
+  std::vector<float> best (static_cast<size_t> (std::min (kRows, rows)));
   for (int64_t s = 0; s < rows; s += kRows) {
     const int64_t m = std::min (kRows, rows - s);
-    const at::Tensor cross = dense (flat.narrow (0, s, m), E.detach (), at::Tensor (), -2.0f).contiguous ();
-    const float *d = cross.data_ptr<float> ();
-    /* (|x|^2 - 2 x.E) + |E|^2 in float32, in that order as the reference
-     * (x2 + (-2 x.E) rounds exactly like x2 - 2 x.E); strict < keeps the
-     * lowest index on ties. One pass, no distance matrix written back. */
-    for (int64_t r = 0; r < m; ++r)
-      out[s + r] = nearest_in_row (xx[s + r], d + r * K, ee, K);
+    for (int64_t j0 = 0; j0 < K; j0 += kCodes) {
+      const int64_t k = std::min (kCodes, K - j0);
+      const at::Tensor cross = dense (flat.narrow (0, s, m), E.narrow (0, j0, k), at::Tensor (), -2.0f).contiguous ();
+      const float *d = cross.data_ptr<float> ();
+      /* (|x|^2 - 2 x.E) + |E|^2 in float32, in that order as the reference
+       * (x2 + (-2 x.E) rounds exactly like x2 - 2 x.E); strict < within a
+       * block and across the blocks (in ascending order) keeps the lowest
+       * index on ties. No distance matrix written back. */
+      for (int64_t r = 0; r < m; ++r) {
+        const int64_t j = nearest_in_row (xx[s + r], d + r * k, ee + j0, k);
+        const float v = (xx[s + r] + d[r * k + j]) + ee[j0 + j];
+        if (j0 == 0 || v < best[r]) {
+          best[r] = v;
+          out[s + r] = j0 + j;
+        }
+      }
+    }
   }
   return indices.view ({quant_in.size (0), quant_in.size (1)});
 }
