@@ -30,6 +30,12 @@
  * window's T frames, then the newest K frames of each later window, with the
  * same timestamp rule; offsets are stream frame indices.
  *
+ * Non-finite input: a channel whose samples or magnitudes in a window hold
+ * a NaN or infinity gets "no token" (0xFFFFFFFF) for all its tokens of that
+ * window; the cutter lays those values out as 0, so the other channels get
+ * the tokens they would get anyway. One warning per run of such windows
+ * names the channels (tag names, else indices) and the running time.
+ *
  * State resets on DISCONT, on a PTS jump of more than half a frame, on flush
  * and at stream start: the window grid restarts at the next frame. At EOS the
  * frames of an unfinished window are dropped (logged), never padded.
@@ -426,6 +432,7 @@ reset_stream (TokenizeState & st)
   st.discont = true;
   st.ready.clear ();
   st.next_frame = 0;
+  st.non_finite.assign (st.channels, 0);
   st.upstream_known = false;
 }
 
@@ -595,6 +602,7 @@ gst_tfm_tokenize_sink_event (GstBaseTransform * trans, GstEvent * event)
       gst_event_parse_tag (event, &tags);
       if (gst_tag_list_get_scope (tags) == GST_TAG_SCOPE_STREAM && st.slot.model) {
         st.tags_seen = true;
+        st.channel_names = neuro::tag_list_get_strings (tags, NEURO_TAG_CHANNEL_NAMES);
         GstEvent *with_modality = tags_with_modality (self, tags);
         if (with_modality) {
           gst_event_unref (event);
@@ -670,6 +678,7 @@ gst_tfm_tokenize_change_state (GstElement * element, GstStateChange transition)
     st.sharing.reset ();
     st.cutter.reset ();
     st.tags_seen = false;
+    st.channel_names.clear ();
     st.negotiation_error_posted = false;
     reset_stream (st);
   } else if (transition == GST_STATE_CHANGE_READY_TO_NULL) {
@@ -839,7 +848,7 @@ gst_tfm_tokenize_class_init (GstTfmTokenizeClass * klass)
       "tokens, back to back as the reference or overlapping (window-stride): one buffer per window of T "
       "token frames x channels uint32 LE, or a continuous stream of the newest frames (emit=newest); "
       "PTS of the buffer's first frame, frame i at PTS + i*hop/rate; an unfinished window at EOS gives no "
-      "tokens. Posts no messages besides errors, warnings, latency and QoS", "neurotokens developers");
+      "tokens; a channel with NaN or infinite input in a window gets no token (0xFFFFFFFF) there. Posts no messages besides errors, warnings, latency and QoS", "neurotokens developers");
 
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_tfm_tokenize_change_state);
   trans_class->passthrough_on_same_caps = FALSE;

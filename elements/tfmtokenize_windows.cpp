@@ -8,6 +8,7 @@
  * (emit=newest), with a GAP over frames of skipped windows. */
 #include "tfmtokenize_windows.h"
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <vector>
@@ -211,6 +212,78 @@ push_gap (GstTfmTokenize * self, guint64 from_frame, guint64 to_frame)
   st.discont = true;
 }
 
+/* ---- non-finite input -------------------------------------------------- */
+
+/* "Fp1 (channel 0)", or "channel 0" when the stream names no channels. */
+static std::string
+channel_label (const TokenizeState & st, int c)
+{
+  const std::string index = "channel " + std::to_string (c);
+  if (st.channel_names.size () != (size_t) st.channels || st.channel_names[c].empty ())
+    return index;
+  return st.channel_names[c] + " (" + index + ")";
+}
+
+static std::string
+channel_list (const TokenizeState & st, const std::vector<int> & channels)
+{
+  constexpr size_t kNamed = 8;  /* a dead 256-channel cap must not give a 4 kB message */
+  std::string out;
+  for (size_t i = 0; i < channels.size () && i < kNamed; i++)
+    out += (i ? ", " : "") + channel_label (st, channels[i]);
+  if (channels.size () > kNamed)
+    out += " and " + std::to_string (channels.size () - kNamed) + " more";
+  return out;
+}
+
+/* One warning when channels start a run of non-finite windows (not one per
+ * window: a dead electrode would flood the bus), naming them and the
+ * window's running time. */
+static void
+warn_non_finite (GstTfmTokenize * self, const neuro::TokenizerWindow & w)
+{
+  TokenizeState & st = *self->state;
+  std::vector<int> started;
+  for (int c = 0; c < st.channels; c++) {
+    const uint8_t bad = !w.finite[c];
+    if (bad && !st.non_finite[c])
+      started.push_back (c);
+    else if (!bad && st.non_finite[c])
+      GST_INFO_OBJECT (self, "%s is finite again from window %" G_GUINT64_FORMAT, channel_label (st, c).c_str (),
+          w.index);
+    st.non_finite[c] = bad;
+  }
+  if (started.empty ())
+    return;
+  const GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
+  const GstClockTime pts = st.base_pts + frame_time (st, w.first_frame);
+  const GstClockTime end = st.base_pts + frame_time (st, w.first_frame) +
+      gst_util_uint64_scale (st.cutter->geometry ().window_samples, GST_SECOND, st.rate);
+  const GstClockTime from = gst_segment_to_running_time (segment, GST_FORMAT_TIME, pts);
+  const GstClockTime to = gst_segment_to_running_time (segment, GST_FORMAT_TIME, end);
+  const std::string names = channel_list (st, started);
+  GST_ELEMENT_WARNING (self, STREAM, DECODE,
+      ("Non-finite input (NaN or infinity) on %s in the window from %.3f s to %.3f s of running time: "
+          "%s tokens there are \"no token\" (0xFFFFFFFF) until the input is finite again; the other "
+          "channels are tokenized as usual.", names.c_str (), from / 1e9, to / 1e9,
+          started.size () == 1 ? "its" : "their"),
+      ("window %" G_GUINT64_FORMAT ", PTS %" GST_TIME_FORMAT ", %zu of %d channels not finite; one warning "
+          "per run of such windows", w.index, GST_TIME_ARGS (pts), w.non_finite_channels (), st.channels));
+}
+
+/* The tokens of a channel whose window held a non-finite value mean
+ * nothing (the cutter laid those values out as 0): no token instead. */
+static void
+mark_non_finite (GstTfmTokenize * self, const neuro::TokenizerWindow & w, std::vector<uint32_t> & tokens)
+{
+  TokenizeState & st = *self->state;
+  const int T = st.cutter->geometry ().frames_per_window ();
+  for (int c = 0; c < st.channels; c++)
+    if (!w.finite[c])
+      std::fill_n (tokens.begin () + (size_t) c * T, T, neuro::kNoToken);
+  warn_non_finite (self, w);
+}
+
 GstFlowReturn
 tokenize_window (GstTfmTokenize * self, const neuro::TokenizerWindow & w, GstBuffer ** outbuf)
 {
@@ -232,6 +305,7 @@ tokenize_window (GstTfmTokenize * self, const neuro::TokenizerWindow & w, GstBuf
   const auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds> (
       std::chrono::steady_clock::now () - began).count ();
   note_processing_time (self, (GstClockTime) elapsed);
+  mark_non_finite (self, w, tokens);
   st.processed++;
   ensure_modality_tag (self);
   int from = 0;

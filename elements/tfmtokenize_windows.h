@@ -14,6 +14,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "frame_sharing.h"
 #include "model_slot.h"
@@ -58,6 +59,11 @@ struct TokenizeState
   guint64 windows_out = 0;
 
   neuro::ModelThreads threads;
+
+  /* Non-finite input: per channel, whether its last window was not finite,
+   * so a run of such windows gets one warning (cleared with the run). */
+  std::vector<uint8_t> non_finite;
+  std::vector<std::string> channel_names;  /* neuro-channel-names tag, for warnings */
 
   bool tags_seen = false;
   bool negotiation_error_posted = false;

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <string>
 
@@ -21,6 +22,11 @@ namespace neuro {
 constexpr int kMaxWindowSamples = 1 << 22;       /* samples per tokenizer window */
 constexpr int kMaxVocabulary = 1 << 24;          /* codebook entries; tokens stay below 0xFFFFFFFF */
 constexpr size_t kMaxWindowFloats = (size_t) 1 << 28;  /* one window of every channel: 1 GiB */
+
+/* "No token" in application/x-tokens: the input under it was not finite (or
+ * not usable). Never a code; tokensink records it as JSON null or the HDF5
+ * dataset's fill value. */
+constexpr uint32_t kNoToken = 0xFFFFFFFFu;
 
 struct WindowGeometry {
   int channels = 0;        /* of the stream; 0 in a model's geometry (any count) */

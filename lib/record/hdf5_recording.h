@@ -18,10 +18,11 @@
 #include <string>
 #include <vector>
 
+#include "geometry.h"  /* kNoToken */
+
 namespace neuro {
 
 constexpr int kHdf5Version = 1;
-constexpr uint32_t kNoToken = 0xFFFFFFFFu;       /* "no token" in application/x-tokens */
 constexpr int64_t kHdf5NoTime = -1;              /* an absent pts or duration */
 
 /* The outcome of a call: ok, or a sentence naming the file and what failed,

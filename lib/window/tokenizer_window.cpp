@@ -28,6 +28,25 @@ q95_scale (const float *x, size_t n)
   return (float) (q + 1e-8);
 }
 
+size_t
+TokenizerWindow::non_finite_channels () const
+{
+  return (size_t) std::count (finite.begin (), finite.end (), 0);
+}
+
+/* Copies n values, each non-finite one as 0; false if there was one. */
+static bool
+copy_finite (const float *src, size_t n, float *dst)
+{
+  bool all = true;
+  for (size_t i = 0; i < n; i++) {
+    const bool ok = std::isfinite (src[i]);
+    dst[i] = ok ? src[i] : 0.0f;
+    all &= ok;
+  }
+  return all;
+}
+
 std::string
 check_window_stride (const WindowGeometry &geometry, int window_stride)
 {
@@ -115,6 +134,7 @@ WindowCutter::finish_window (uint64_t index) const
   w.stft.resize (g.stft_floats ());
   w.raw.resize (g.raw_floats ());
   w.scale.assign (g.channels, 1.0f);
+  w.finite.assign (g.channels, 1);
 
   for (int t = 0; t < T; t++) {
     const float *frame = held_.data () + (size_t) ((w.first_frame + t) % (uint64_t) T) * frame_floats;
@@ -122,10 +142,15 @@ WindowCutter::finish_window (uint64_t index) const
     for (int c = 0; c < g.channels; c++) {
       const float *mags = frame + (size_t) c * g.bins;
       float *stft_row = w.stft.data () + (size_t) c * g.bins * T;
-      for (int b = 0; b < g.bins; b++)
-        stft_row[(size_t) b * T + t] = mags[b];
+      bool finite = true;
+      for (int b = 0; b < g.bins; b++) {
+        finite &= std::isfinite (mags[b]);
+        stft_row[(size_t) b * T + t] = std::isfinite (mags[b]) ? mags[b] : 0.0f;
+      }
       const float *wave = frame + waveform_offset + (size_t) c * g.n_fft;
-      std::copy (wave, wave + take, w.raw.begin () + (size_t) c * g.window_samples + (size_t) t * g.hop);
+      finite &= copy_finite (wave, take, w.raw.data () + (size_t) c * g.window_samples + (size_t) t * g.hop);
+      if (!finite)
+        w.finite[c] = 0;
     }
   }
 

@@ -34,7 +34,16 @@
  *
  * With WindowNormalize::Q95 each channel's stft row and raw row are divided
  * by q95_scale() of that channel's raw samples in that window (the STFT is
- * linear, so this equals the spectrum of the normalised signal). */
+ * linear, so this equals the spectrum of the normalised signal).
+ *
+ * Non-finite input (NaN, +-Inf in a magnitude or a sample): the channel is
+ * marked not finite in that window (TokenizerWindow::finite) and each
+ * non-finite value is laid out as 0, before normalisation, so that no NaN
+ * reaches the divisor or the model (where batching channels could spread it)
+ * and a frame still lays out the same in every window holding it (as
+ * FrameSharingTokenizer needs). A channel's window is finite exactly when its
+ * L samples and T spectra are: the tokens of a channel marked not finite
+ * mean nothing and the caller replaces them by kNoToken. */
 #pragma once
 
 #include <cstddef>
@@ -66,6 +75,12 @@ struct TokenizerWindow {
   std::vector<float> stft;   /* channels x bins x T */
   std::vector<float> raw;    /* channels x L */
   std::vector<float> scale;  /* per channel divisor that was applied (1 for None) */
+  /* Per channel: 1 when all its samples and magnitudes in the window were
+   * finite, 0 when some were not (laid out as 0; its tokens are no tokens). */
+  std::vector<uint8_t> finite;
+
+  /* Channels marked not finite. */
+  size_t non_finite_channels () const;
 };
 
 /* Streaming cutter: feed frames in stream order, collect finished windows.

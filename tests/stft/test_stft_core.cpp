@@ -4,7 +4,9 @@
  * "recordings"; otherwise its generated stand-in). */
 #include <glib.h>
 
+#include <cmath>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <stdexcept>
 #include <thread>
@@ -195,6 +197,50 @@ test_parallel_planning (void)
   }
 }
 
+/* A NaN or infinite sample is passed on, not zeroed: every frame over it has
+ * non-finite magnitudes in all bins of its channel (each window and scaling)
+ * and the sample in its waveform; every other value equals the clean run's. */
+static void
+test_non_finite_passed_on_n (void)
+{
+  const size_t len = 1000;
+  const size_t at[2] = { 450, 700 };
+  const float bad[2] = { std::numeric_limits<float>::quiet_NaN (), -std::numeric_limits<float>::infinity () };
+  for (auto w : { StftWindow::Hann, StftWindow::Rectangular, StftWindow::Blackman })
+    for (auto sc : { StftScaling::Magnitude, StftScaling::Power, StftScaling::Db }) {
+      StftConfig cfg;
+      cfg.window = w;
+      cfg.scaling = sc;
+      cfg.channels = 2;
+      cfg.waveform = true;
+      const auto clean = noise (2 * len, 11);
+      auto x = clean;
+      for (int c = 0; c < 2; c++)
+        x[at[c] * 2 + c] = bad[c];
+      const auto want = neuro::stft_frames (clean.data (), len, cfg);
+      const auto got = neuro::stft_frames (x.data (), len, cfg);
+      g_assert_cmpuint (got.size (), ==, want.size ());
+      const size_t ff = neuro::stft_frame_floats (cfg);
+      for (size_t k = 0; k < got.size () / ff; k++)
+        for (int c = 0; c < 2; c++) {
+          const bool over = k * cfg.hop <= at[c] && at[c] < k * cfg.hop + cfg.n_fft;
+          const float *g = got.data () + k * ff, *e = want.data () + k * ff;
+          for (int b = 0; b < cfg.bins; b++) {
+            const size_t i = (size_t) c * cfg.bins + b;
+            if (over && std::isfinite (g[i]))
+              g_error ("frame %zu channel %d bin %d: finite %g over a non-finite sample", k, c, b, g[i]);
+            if (!over && g[i] != e[i])
+              g_error ("frame %zu channel %d bin %d: %g, clean run %g", k, c, b, g[i], e[i]);
+          }
+          const float *gw = g + 2 * cfg.bins + c * cfg.n_fft, *ew = e + 2 * cfg.bins + c * cfg.n_fft;
+          for (int i = 0; i < cfg.n_fft; i++) {
+            const bool is_bad = over && k * cfg.hop + i == at[c];
+            g_assert_true (is_bad ? !std::isfinite (gw[i]) : gw[i] == ew[i]);
+          }
+        }
+    }
+}
+
 static void
 test_bad_configs_n (void)
 {
@@ -231,6 +277,7 @@ main (int argc, char **argv)
   g_test_add_func ("/stft/core/waveform_layout", test_waveform_layout);
   g_test_add_func ("/stft/core/reset_restarts_framing", test_reset_restarts_framing);
   g_test_add_func ("/stft/core/parallel_planning", test_parallel_planning);
+  g_test_add_func ("/stft/core/non_finite_passed_on_n", test_non_finite_passed_on_n);
   g_test_add_func ("/stft/core/bad_configs_n", test_bad_configs_n);
   return g_test_run ();
 }

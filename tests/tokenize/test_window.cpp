@@ -252,6 +252,55 @@ GST_START_TEST (test_q95_normalisation)
 }
 GST_END_TEST;
 
+/* A non-finite value (a sample or a magnitude) marks its channel not finite
+ * in that window only and is laid out as 0; the window's other values and
+ * channels, and the q95 divisor of the other channels, are as without it. */
+GST_START_TEST (test_non_finite_marked_and_zeroed_n)
+{
+  const WindowGeometry g = small_geometry (3);
+  const int T = g.frames_per_window (), S = g.frames_per_stride ();
+  const std::vector<float> clean = make_frames (g, 2 * S);
+  std::vector<float> frames = clean;
+  /* window 0: a NaN sample on channel 1 (frame 2's waveform, beyond its first
+   * hop: the sample lives on in frame 3's first hop, also NaN there); window
+   * 1: an infinite magnitude on channel 2. */
+  const size_t ff = g.frame_floats (), wave = (size_t) g.channels * g.bins;
+  frames[2 * ff + wave + 1 * g.n_fft + 3] = NAN;
+  frames[3 * ff + wave + 1 * g.n_fft + 1] = NAN;
+  frames[(S + 1) * ff + 2 * g.bins + 1] = INFINITY;
+  for (WindowNormalize n : {WindowNormalize::None, WindowNormalize::Q95}) {
+    const auto want = neuro::cut_frames (clean.data (), 2 * S, g, n);
+    const auto got = neuro::cut_frames (frames.data (), 2 * S, g, n);
+    fail_unless_equals_int (got.size (), 2);
+    fail_unless (want[0].finite == std::vector<uint8_t> ({1, 1, 1}));
+    fail_unless (got[0].finite == std::vector<uint8_t> ({1, 0, 1}));
+    fail_unless (got[1].finite == std::vector<uint8_t> ({1, 1, 0}));
+    fail_unless_equals_int (got[0].non_finite_channels (), 1);
+    for (size_t w = 0; w < 2; w++) {
+      const int bad = w == 0 ? 1 : 2;
+      for (float v : got[w].stft)
+        fail_unless (std::isfinite (v));
+      for (float v : got[w].raw)
+        fail_unless (std::isfinite (v));
+      for (int c = 0; c < g.channels; c++) {
+        if (c == bad)
+          continue;
+        fail_unless_equals_float (got[w].scale[c], want[w].scale[c]);
+        for (int i = 0; i < g.window_samples; i++)
+          fail_unless_equals_float (got[w].raw[c * g.window_samples + i], want[w].raw[c * g.window_samples + i]);
+        for (int i = 0; i < g.bins * T; i++)
+          fail_unless_equals_float (got[w].stft[c * g.bins * T + i], want[w].stft[c * g.bins * T + i]);
+      }
+    }
+    /* The zero stands where the value was (before any division). */
+    if (n == WindowNormalize::None) {
+      fail_unless_equals_float (got[0].raw[1 * g.window_samples + 2 * g.hop + 3], 0.0f);
+      fail_unless_equals_float (got[1].stft[(2 * g.bins + 1) * T + 1], 0.0f);
+    }
+  }
+}
+GST_END_TEST;
+
 /* A toy spectrum: sums of the frame's samples weighted by bin index. */
 static neuro::FrameSpectrum
 toy_spectrum (const WindowGeometry &g)
@@ -518,6 +567,7 @@ window_suite (void)
   tcase_add_test (tc, test_pending_and_reset);
   tcase_add_test (tc, test_q95_matches_numpy);
   tcase_add_test (tc, test_q95_normalisation);
+  tcase_add_test (tc, test_non_finite_marked_and_zeroed_n);
   tcase_add_test (tc, test_cut_signal_equals_streaming);
   tcase_add_test (tc, test_cut_signal_matches_stft_element_frames);
   tcase_add_test (tc, test_stride_windows_equal_default_on_shifted_input);
