@@ -8,12 +8,17 @@
  *    (seconds of signal per second). The modes run alternately, ROUNDS times,
  *    and the ratios to the fixed grid come from the same round, since the
  *    machine's speed drifts with its other jobs.
- * 2. Lag, live: eegsrc is-live=true (19 channels) or audiotestsrc
- *    is-live=true (64 channels), 200 Hz in 50 ms buffers ! stft !
- *    tfmtokenize window-stride=1 emit=newest ! appsink. A token's lag is its
- *    arrival (pipeline running time) minus the end of its support (PTS +
- *    n-fft/rate); the first window's older frames, which wait for the window
- *    to fill, are left out. Prints p50/p95/max and the skipped windows.
+ * 2. Lag, live: eegsrc is-live=true (synthetic EEG, 19 or 64 channels),
+ *    200 Hz in 50 ms buffers ! stft ! tfmtokenize window-stride=1
+ *    emit=newest ! appsink. eegsrc releases a buffer when the clock reaches
+ *    its last sample, as a device delivers it (audiotestsrc is-live releases
+ *    it at its first sample, which would understate the lag by up to a
+ *    buffer). A token's lag is its arrival (pipeline running time) minus the
+ *    end of its support (PTS + n-fft/rate); the first window's older frames,
+ *    which wait for the window to fill, are left out. Prints p50/p95/max,
+ *    the p95 of every minute (sustained, not a good moment), the skipped
+ *    windows and the process's resident memory after the first minute and at
+ *    the end (flat when nothing piles up).
  *
  * usage: bench_sliding MODEL [LIVE_SECONDS=120] [THROUGHPUT_SECONDS=40] [ROUNDS=2] */
 #include <gst/app/gstappsink.h>
@@ -25,9 +30,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
+
+#include "synthetic.h"
 
 namespace {
 
@@ -80,12 +88,11 @@ run_to_eos (GstElement * pipe)
   return ok;
 }
 
-/* Live: 50 ms buffers in real time; else `seconds` of 1 s buffers. */
+/* `seconds` of pink noise in 1 s buffers, as fast as it goes. */
 std::string
-test_source (int channels, bool live, int seconds = 0)
+test_source (int channels, int seconds)
 {
-  return std::string ("audiotestsrc wave=pink-noise volume=0.5 ") +
-      (live ? "samplesperbuffer=10 is-live=true" : "samplesperbuffer=200 num-buffers=" + std::to_string (seconds)) +
+  return "audiotestsrc wave=pink-noise volume=0.5 samplesperbuffer=200 num-buffers=" + std::to_string (seconds) +
       " ! audio/x-raw,format=F32LE,layout=interleaved,rate=" +
       std::to_string (RATE) + ",channels=" + std::to_string (channels) + ",channel-mask=(bitmask)0";
 }
@@ -94,7 +101,7 @@ test_source (int channels, bool live, int seconds = 0)
 double
 throughput_run (const std::string & model, int channels, int seconds, const Mode & mode)
 {
-  const std::string desc = test_source (channels, false, seconds) + " ! stft ! tfmtokenize model=\"" + model + "\" " +
+  const std::string desc = test_source (channels, seconds) + " ! stft ! tfmtokenize model=\"" + model + "\" " +
       mode.properties + " ! fakesink sync=false";
   GstElement *pipe = launch (desc);
   const auto t0 = std::chrono::steady_clock::now ();
@@ -139,21 +146,50 @@ percentile (std::vector<double> v, double q)
   return v[std::min (v.size () - 1, (size_t) (q * (double) v.size ()))];
 }
 
+/* Resident memory of this process, MiB. */
+double
+resident_mib ()
+{
+  std::ifstream statm ("/proc/self/statm");
+  long pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return (double) resident * (double) sysconf (_SC_PAGESIZE) / (1024.0 * 1024.0);
+}
+
+/* Synthetic live EEG with `channels` 10-10 sites. */
+std::string
+live_source (int channels)
+{
+  std::string names;
+  for (const std::string &name : neuro::synthetic_channel_names ((size_t) channels))
+    names += (names.empty () ? "" : ",") + name;
+  return "eegsrc is-live=true samplesperbuffer=10 rate=" + std::to_string (RATE) + " channels=" + names;
+}
+
 void
 live_lag (const std::string & model, int channels, int seconds, const char *extra)
 {
-  const std::string source = channels == 19 ?
-      std::string ("eegsrc is-live=true samplesperbuffer=10 rate=200") : test_source (channels, true);
-  const std::string desc = source + " ! stft ! tfmtokenize name=tok model=\"" + model +
+  const std::string desc = live_source (channels) + " ! stft ! tfmtokenize name=tok model=\"" + model +
       "\" window-stride=1 emit=newest " + extra + " ! appsink name=sink sync=false";
   GstElement *pipe = launch (desc);
   GstElement *sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
   GstElement *tok = gst_bin_get_by_name (GST_BIN (pipe), "tok");
   gst_element_set_state (pipe, GST_STATE_PLAYING);
   std::vector<double> lags;
+  std::vector<std::vector<double>> minutes;   /* lags per minute of the run */
+  double rss_first_minute = 0;
   bool first = true;
   const auto t0 = std::chrono::steady_clock::now ();
-  while (std::chrono::steady_clock::now () - t0 < std::chrono::seconds (seconds)) {
+  for (;;) {
+    const double elapsed = std::chrono::duration<double> (std::chrono::steady_clock::now () - t0).count ();
+    if (elapsed >= seconds)
+      break;
+    const size_t minute = (size_t) (elapsed / 60);
+    if (minute >= minutes.size ()) {
+      if (minute == 1)
+        rss_first_minute = resident_mib ();
+      minutes.resize (minute + 1);
+    }
     GstSample *sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), GST_SECOND);
     if (!sample)
       continue;
@@ -165,13 +201,16 @@ live_lag (const std::string & model, int channels, int seconds, const char *extr
     /* The first window's frames before its last waited for the window to fill. */
     for (guint64 i = first ? frames - 1 : 0; i < frames; i++) {
       const GstClockTime end = GST_BUFFER_PTS (buf) + gst_util_uint64_scale (i * HOP + N_FFT, GST_SECOND, RATE);
-      lags.push_back ((double) GST_CLOCK_DIFF (end, now) / GST_SECOND);
+      const double lag = (double) GST_CLOCK_DIFF (end, now) / GST_SECOND;
+      lags.push_back (lag);
+      minutes.back ().push_back (lag);
     }
     first = false;
     gst_sample_unref (sample);
   }
   guint64 skipped = 0;
   g_object_get (tok, "skipped-windows", &skipped, NULL);
+  const double rss_end = resident_mib ();
   gst_element_set_state (pipe, GST_STATE_NULL);
   double load[1] = { 0 };
   getloadavg (load, 1);
@@ -183,6 +222,17 @@ live_lag (const std::string & model, int channels, int seconds, const char *extr
         channels, extra, lags.size (), seconds, percentile (lags, 0.5), percentile (lags, 0.95),
         *std::max_element (lags.begin (), lags.end ()), channels <= 19 ? 0.3 : 0.6, skipped, load[0],
         sysconf (_SC_NPROCESSORS_ONLN));
+    printf ("    p95 per minute:");
+    double worst = 0;
+    for (const std::vector<double> &m : minutes)
+      if (!m.empty ()) {
+        printf (" %.3f", percentile (m, 0.95));
+        worst = std::max (worst, percentile (m, 0.95));
+      }
+    printf ("  (worst minute %.3f s)\n", worst);
+    if (rss_first_minute > 0)
+      printf ("    resident memory %.1f MiB after the first minute, %.1f MiB at the end\n", rss_first_minute,
+          rss_end);
   }
   fflush (stdout);
   gst_object_unref (sink);
