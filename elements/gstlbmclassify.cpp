@@ -51,6 +51,7 @@
 #include "gstlbmclassify.h"
 
 #include <algorithm>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <string>
@@ -657,15 +658,17 @@ gst_lbm_classify_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
   if (GST_BUFFER_IS_DISCONT (buffer) || st->stream.window_frames > 0)
     reset_history (st);
 
-  /* Token payloads are little-endian uint32, like this host's (x86/arm LE). */
-  const uint32_t *tokens = (const uint32_t *) map.data;
+  /* Token payloads are little-endian uint32, like this host's (x86/arm LE).
+   * Copied frame by frame: a buffer need not be 4-byte aligned (rtpgstdepay
+   * hands out sub-buffers at any offset of the packet). */
   const gsize n_frames = map.size / frame_bytes;
   const GstClockTime start = buffer_start_time (self, buffer);
+  std::vector<uint32_t> frame (st->stream.channels);
   bool ok = true;
   for (gsize i = 0; ok && i < n_frames; i++) {
-    const uint32_t *frame = tokens + i * st->stream.channels;
+    std::memcpy (frame.data (), map.data + i * frame_bytes, frame_bytes);
     const GstClockTime pts = start + st->stream.frame_time (i);
-    ok = tokens_in_vocabulary (self, frame, pts) && add_frame (self, buffer, frame, pts);
+    ok = tokens_in_vocabulary (self, frame.data (), pts) && add_frame (self, buffer, frame.data (), pts);
   }
   gst_buffer_unmap (buffer, &map);
   return ok ? GST_FLOW_OK : GST_FLOW_ERROR;

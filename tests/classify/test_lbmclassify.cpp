@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <numeric>
 #include <string>
@@ -668,6 +669,45 @@ GST_START_TEST (test_token_outside_vocabulary_n)
 }
 GST_END_TEST;
 
+/* Token buffers need not be 4-byte aligned (rtpgstdepay hands out sub-buffers
+ * at any offset of a packet): the same decision as from an aligned copy. The
+ * sanitizer pass (tools/sanitize.sh, UBSan's alignment check) fails on a
+ * misaligned uint32 load. */
+GST_START_TEST (test_unaligned_buffer)
+{
+  const int C = 16, T = 19;
+  const std::vector<uint32_t> tokens = random_tokens (T, C, 3);
+  const gsize bytes = (gsize) C * T * sizeof (uint32_t);
+  std::vector<guint8> shifted (bytes + 1);
+  std::memcpy (shifted.data () + 1, tokens.data (), bytes);
+  GstBuffer *whole = gst_buffer_new_memdup (shifted.data (), shifted.size ());
+  GstBuffer *unaligned = gst_buffer_copy_region (whole, GST_BUFFER_COPY_ALL, 1, bytes);
+  gst_buffer_unref (whole);
+  GST_BUFFER_PTS (unaligned) = 0;
+  GstMapInfo map;
+  fail_unless (gst_buffer_map (unaligned, &map, GST_MAP_READ));
+  fail_unless (reinterpret_cast<uintptr_t> (map.data) % alignof (uint32_t) != 0);
+  gst_buffer_unmap (unaligned, &map);
+
+  std::vector<const LbmClassificationMeta *> decisions;
+  std::vector<GstBuffer *> out;
+  for (GstBuffer *in : {token_buffer (tokens, C, 0, T, 0, kPeriod), unaligned}) {
+    Fixture f (make_classifier (tuev_model ()), token_caps (C));
+    fail_unless_equals_int (f.push (in), GST_FLOW_OK);
+    out.push_back (gst_harness_pull (f.h));
+    auto metas = metas_of (out.back ());
+    fail_unless_equals_int (metas.size (), 1);
+    decisions.push_back (metas[0]);
+  }
+  fail_unless_equals_int (decisions[1]->class_index, decisions[0]->class_index);
+  fail_unless_equals_int (decisions[1]->n_logits, decisions[0]->n_logits);
+  for (guint i = 0; i < decisions[0]->n_logits; i++)
+    fail_unless_equals_float (decisions[1]->logits[i], decisions[0]->logits[i]);
+  for (GstBuffer *buf : out)
+    gst_buffer_unref (buf);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_partial_frame_n)
 {
   Fixture f (make_classifier (tuev_model ()), token_caps (16));
@@ -813,6 +853,7 @@ lbmclassify_suite (void)
   tcase_add_test (tc, test_too_many_channels_n);
   tcase_add_test (tc, test_token_outside_vocabulary_n);
   tcase_add_test (tc, test_partial_frame_n);
+  tcase_add_test (tc, test_unaligned_buffer);
   tcase_add_test (tc, test_missing_channels_n);
   tcase_add_test (tc, test_decision_per_overlapping_window);
   tcase_add_test (tc, test_overlapping_windows_with_window_property_n);
