@@ -15,6 +15,7 @@
 #include <mutex>
 #include <numeric>
 
+#include <fcntl.h>
 #include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -74,20 +75,24 @@ identification_fields (const edf_hdr_struct &h)
   return out;
 }
 
-/* Checked first, because EDFlib reports every open failure as "no such file". */
+/* Checked first, because EDFlib reports every open failure as "no such file".
+ * One open (non-blocking, so that a FIFO cannot block the pipeline for ever)
+ * and an fstat of what was opened: one path lookup, and no race between the
+ * check and the open. */
 static void
 check_readable (const std::string &path)
 {
-  /* Only regular files: opening a FIFO would block the pipeline for ever. */
-  struct stat st;
-  if (stat (path.c_str (), &st) == 0 && !S_ISREG (st.st_mode))
-    throw EegError (EegError::kOpen, "EEG file " + quoted (path) + ": cannot open: " +
-        (S_ISDIR (st.st_mode) ? "is a directory" : "not a regular file"));
-  FILE *f = std::fopen (path.c_str (), "rb");
-  if (!f)
+  const int fd = ::open (path.c_str (), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
     throw EegError (EegError::kOpen, "EEG file " + quoted (path) + ": cannot open: " +
         std::strerror (errno));
-  std::fclose (f);
+  struct stat st;
+  const bool stated = fstat (fd, &st) == 0;
+  close (fd);
+  /* Only regular files: EDFlib would block on a FIFO or fail obscurely on a directory. */
+  if (stated && !S_ISREG (st.st_mode))
+    throw EegError (EegError::kOpen, "EEG file " + quoted (path) + ": cannot open: " +
+        (S_ISDIR (st.st_mode) ? "is a directory" : "not a regular file"));
 }
 
 /* Header byte ranges of the transducer, physical dimension and prefilter
@@ -216,8 +221,9 @@ EdfFile::open (edf_hdr_struct *hdr)
 EdfFile::EdfFile (const std::string &path) : path_ (path)
 {
   check_readable (path);
-  /* EDFlib's header struct is ~190 kB: keep it off the stack. */
-  auto hdr = std::make_unique<edf_hdr_struct> ();
+  /* EDFlib's header struct is ~190 kB: keep it off the stack. Not
+   * value-initialised: edfopen_file_readonly () zeroes it first. */
+  std::unique_ptr<edf_hdr_struct> hdr (new edf_hdr_struct);
   open (hdr.get ());
   handle_ = hdr->handle;
   filetype_ = hdr->filetype;
