@@ -23,11 +23,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.environ.get("NEUROTOKENS_SOURCE_DIR", os.path.join(HERE, "..", ".."))
 TOOL = os.path.join(SOURCE, "tools", "neurotokens_batch.py")
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "common"))
 sys.path.insert(0, os.path.dirname(TOOL))
 import neurotokens_batch as nb  # noqa: E402
+import recordings  # noqa: E402
 from test_batch import tokens_of  # noqa: E402
 
-SKIP = 77
 TASKS = 3
 # Channels every recording of the corpus has: the test is about the batch
 # machinery, and five channels keep it fast.
@@ -202,17 +203,12 @@ def check_outputs_complete(out, entries, names):
 
 
 def main():
-    data = os.path.join(os.environ.get("NEUROTOKENS_SHARED_DIR", ""), "data", "eeg")
-    if not os.path.isdir(data):
-        print(f"SKIP: no recordings at {data} (set NEUROTOKENS_SHARED_DIR)")
-        return SKIP
-    missing = [p for p in PROGRAMS if shutil.which(p) is None]
-    if missing or shutil.which("runuser") is None:
-        print(f"SKIP: not installed: {' '.join(missing)} (Debian: slurm-wlm munge)")
-        return SKIP
+    data = recordings.data("eeg")
+    missing = [p for p in PROGRAMS + ("runuser",) if shutil.which(p) is None]
+    if missing:
+        recordings.skip(f"not installed: {' '.join(missing)} (Debian: slurm-wlm munge)")
     if os.geteuid() != 0:
-        print("SKIP: slurmd and munged need root to start")
-        return SKIP
+        recordings.skip("slurmd and munged need root to start")
     t0 = time.monotonic()
     root = tempfile.mkdtemp(prefix="neurotokens-slurm-")
     cluster = Cluster(root)

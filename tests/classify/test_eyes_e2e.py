@@ -25,7 +25,6 @@ from gi.repository import Gst  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 import recordings  # noqa: E402
 
-SKIP = 77
 RUNS = {"R01": "open", "R02": "closed"}
 
 
@@ -85,8 +84,7 @@ def main():
     tokenizer = os.path.join(model_dir, "tfm-tokenizer-eeg.safetensors")
     missing = [p for p in (classifier, tokenizer) if not os.path.exists(p)]
     if missing:
-        print("SKIP: shipped models not present yet:", ", ".join(missing))
-        return SKIP
+        recordings.skip("shipped models not present yet: " + ", ".join(missing))
 
     Gst.init(None)
     data = recordings.data("eeg/eegmmidb")

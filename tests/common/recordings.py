@@ -6,7 +6,8 @@ tests/common/test_paths.h.
 
 A test that needs a third-party file calls need(); when the file is absent the
 test prints one line naming it and exits with status 77, which meson reports
-as SKIP."""
+as SKIP. A test that cannot run here for another reason (a program not
+installed) calls skip() the same way."""
 import os
 import sys
 
@@ -27,12 +28,17 @@ def classifier_fixture():
                         "authors-shape-classifier.safetensors")
 
 
+def skip(reason):
+    """Ends the test as skipped, saying why in one line."""
+    print("SKIP: " + reason)
+    sys.exit(SKIP)
+
+
 def need(path):
     """PATH, or the end of the test (skipped) when it does not exist."""
     if not os.path.exists(path):
-        print("SKIP: needs the third-party data %s, which is absent "
-              "(meson setup -Dshared_dir=DIR names the folder with data/ and models/)" % path)
-        sys.exit(SKIP)
+        skip("needs the third-party data %s, which is absent "
+             "(meson setup -Dshared_dir=DIR names the folder with data/ and models/)" % path)
     return path
 
 

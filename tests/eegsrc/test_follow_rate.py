@@ -26,7 +26,9 @@ import numpy as np
 gi.require_version("Gst", "1.0")
 from gi.repository import Gst  # noqa: E402
 
-SKIP = 77
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import recordings  # noqa: E402
+
 TMP = tempfile.mkdtemp(prefix="eegsrc-rate-")
 atexit.register(shutil.rmtree, TMP, True)  # leave nothing in TMPDIR
 
@@ -125,12 +127,8 @@ def case_generated():
 
 
 def case_shared():
-    shared = os.environ.get("NEUROTOKENS_SHARED_DIR", "../shared")
-    files = [(os.path.join(shared, "data/eeg/eegmmidb/S001R02.edf"), 160, 64, 61),
-             (os.path.join(shared, "data/eeg/eegmat/Subject00_1.edf"), 500, None, None)]
-    if not all(os.path.exists(f[0]) for f in files):
-        print("shared recordings absent: skipped")
-        sys.exit(SKIP)
+    files = [(recordings.data("eeg/eegmmidb/S001R02.edf"), 160, 64, 61),
+             (recordings.data("eeg/eegmat/Subject00_1.edf"), 500, None, None)]
     check_file(*files[0])
     path = files[1][0]
     native = run(f'eegsrc name=src location="{path}" ! appsink name=out sync=false')

@@ -18,10 +18,8 @@ import sys
 import shutil
 import tempfile
 
-import gi
-
-gi.require_version("Gst", "1.0")
-from gi.repository import Gst  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from launch import run  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="channeltags-")
 atexit.register(shutil.rmtree, TMP, True)  # leave nothing in TMPDIR
@@ -31,21 +29,6 @@ SRC = "eegsrc num-buffers=20 samplesperbuffer=200"
 def fail(msg):
     print("FAIL:", msg)
     sys.exit(1)
-
-
-def run(line):
-    """Runs a launch line to EOS; returns None or the error message."""
-    pipeline = Gst.parse_launch(line)
-    pipeline.set_state(Gst.State.PLAYING)
-    msg = pipeline.get_bus().timed_pop_filtered(120 * Gst.SECOND,
-                                                Gst.MessageType.EOS | Gst.MessageType.ERROR)
-    pipeline.set_state(Gst.State.NULL)
-    if msg is None:
-        fail(f"timeout: {line}")
-    if msg.type == Gst.MessageType.ERROR:
-        err, _ = msg.parse_error()
-        return f"{msg.src.get_name()}: {err.message}"
-    return None
 
 
 def streams(path):
@@ -118,7 +101,6 @@ def check_errors_n():
 
 
 def main():
-    Gst.init(None)
     check_deinterleave()
     check_interleave()
     check_errors_n()

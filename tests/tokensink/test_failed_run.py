@@ -24,6 +24,9 @@ import gi
 gi.require_version("Gst", "1.0")
 from gi.repository import Gst  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from launch import run  # noqa: E402
+
 SOURCE = os.environ.get("NEUROTOKENS_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 TMP = tempfile.mkdtemp(prefix="tokensink-failed-")
 atexit.register(shutil.rmtree, TMP, True)  # leave nothing in TMPDIR
@@ -32,17 +35,6 @@ atexit.register(shutil.rmtree, TMP, True)  # leave nothing in TMPDIR
 def fail(msg):
     print("FAIL:", msg)
     sys.exit(1)
-
-
-def run(line):
-    pipeline = Gst.parse_launch(line)
-    pipeline.set_state(Gst.State.PLAYING)
-    msg = pipeline.get_bus().timed_pop_filtered(120 * Gst.SECOND,
-                                                Gst.MessageType.EOS | Gst.MessageType.ERROR)
-    pipeline.set_state(Gst.State.NULL)
-    if msg is None:
-        fail(f"timeout: {line}")
-    return None if msg.type == Gst.MessageType.EOS else msg.parse_error()[0].message
 
 
 def records(path):

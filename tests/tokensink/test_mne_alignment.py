@@ -22,7 +22,9 @@ from gi.repository import Gst  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.environ.get("NEUROTOKENS_SOURCE_DIR", os.path.join(HERE, "..", "..")),
                                 "tools"))
+sys.path.insert(0, os.path.join(HERE, "..", "common"))
 import mne  # noqa: E402
+import recordings  # noqa: E402
 import tfm_tokens  # noqa: E402
 
 
@@ -33,11 +35,7 @@ def summary(rec):
 
 
 def main():
-    edf = os.path.join(os.environ.get("NEUROTOKENS_SHARED_DIR", "../shared"),
-                       "data/eeg/eegmmidb/S001R03.edf")
-    if not os.path.exists(edf):
-        print("skipped: no", edf)
-        return 77
+    edf = recordings.data("eeg/eegmmidb/S001R03.edf")
     Gst.init(None)
     tmp = tempfile.mkdtemp(prefix="mne-align-")
     atexit.register(shutil.rmtree, tmp, True)  # leave nothing in TMPDIR
