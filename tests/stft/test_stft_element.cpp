@@ -543,6 +543,65 @@ GST_START_TEST (test_partial_sample_frame_n)
 }
 GST_END_TEST;
 
+/* A flushing seek that arrives while stft negotiates new input caps (the
+ * race of repeated seeks): the caps cannot be set on the flushing source
+ * pad, which is the seek, not a negotiation failure, so no error is posted
+ * and the stream goes on after the flush. A probe starts the flush when
+ * stft asks downstream about its caps, between the input caps and the
+ * output caps. */
+struct FlushOnCaps
+{
+  GstHarness *h;
+  bool flushed;
+};
+
+static GstPadProbeReturn
+flush_on_caps_query (GstPad *, GstPadProbeInfo * info, gpointer user_data)
+{
+  FlushOnCaps *f = static_cast<FlushOnCaps *> (user_data);
+  if (GST_QUERY_TYPE (GST_PAD_PROBE_INFO_QUERY (info)) == GST_QUERY_CAPS && !f->flushed) {
+    f->flushed = true;
+    fail_unless (gst_pad_push_event (f->h->srcpad, gst_event_new_flush_start ()));
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+GST_START_TEST (test_caps_while_flushing_no_error)
+{
+  GstBus *bus = gst_bus_new ();
+  GstHarness *h = stft_harness ("waveform=false", 200, 1, nullptr, bus);
+  const auto x = noise (400, 11);
+  gst_harness_push (h, samples_buffer (x.data (), 200, 0));
+  gst_buffer_unref (gst_harness_pull (h));
+  GstPad *src = gst_element_get_static_pad (h->element, "src");
+  FlushOnCaps flush = { h, false };
+  const gulong probe = gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, flush_on_caps_query,
+      &flush, NULL);
+  GstCaps *caps = audio_caps (200, 2);
+  gst_harness_push_event (h, gst_event_new_caps (caps));
+  gst_caps_unref (caps);
+  fail_unless (flush.flushed);
+  gst_pad_remove_probe (src, probe);
+  gst_object_unref (src);
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg == NULL, "caps that could not be set while flushing were reported as a negotiation error");
+  /* after the flush the caps come again and the stream goes on (2 channels) */
+  gst_harness_set_src_caps (h, audio_caps (200, 2));
+  GstSegment seg;
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+  fail_unless_equals_int (gst_harness_push (h, samples_buffer (x.data (), 400, 0)), GST_FLOW_OK);
+  GstBuffer *out = gst_harness_pull (h);
+  fail_unless_equals_int (gst_buffer_get_size (out), 2 * 100 * sizeof (float));
+  gst_buffer_unref (out);
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR) == NULL);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+GST_END_TEST;
+
 static Suite *
 stft_suite (void)
 {
@@ -557,6 +616,7 @@ stft_suite (void)
   tcase_add_test (tc, test_timestamps_hours_no_drift);
   tcase_add_test (tc, test_discont_resets);
   tcase_add_test (tc, test_flush_resets);
+  tcase_add_test (tc, test_caps_while_flushing_no_error);
   tcase_add_test (tc, test_eos_invents_no_frame);
   tcase_add_test (tc, test_latency_query);
   tcase_add_test (tc, test_events_keep_their_place);
