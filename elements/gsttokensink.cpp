@@ -467,6 +467,11 @@ static gboolean
 gst_token_sink_writer_event (GstBaseSink * sink, GstEvent * event)
 {
   GstTokenSinkWriter *self = GST_TOKEN_SINK_WRITER (sink);
+  if (gst_event_has_name (event, RECORDING_FAILED_EVENT)) {
+    self->hdf5->abort ();       /* an unfinished HDF5 recording leaves no file */
+    gst_event_unref (event);
+    return TRUE;
+  }
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && !finish_output (self)) {
     gst_event_unref (event);
     return FALSE;

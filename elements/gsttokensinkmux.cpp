@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "events.h"
+#include "hdf5_recording.h"  /* kNoToken */
 #include "jsonl.h"
 #include "media.h"
 #include "ordering.h"
@@ -143,6 +144,50 @@ frame_offset (const neuro::StreamDescription & d, guint64 frame)
 }
 
 static GstFlowReturn
+push_lines (GstAggregator * agg, const std::string & lines)
+{
+  GstBuffer *buf = gst_buffer_new_memdup (lines.data (), lines.size ());
+  return gst_aggregator_finish_buffer (agg, buf);
+}
+
+/* Hands every record whose place in the file is known to the writer. */
+static GstFlowReturn
+write_ready (GstTokenSinkMux * self)
+{
+  PadList pads (self);
+  std::string out;
+  neuro::RecordStream::emit_ready (pads.streams (), out);
+  return out.empty () ? GST_FLOW_OK : push_lines (GST_AGGREGATOR (self), out);
+}
+
+/* A code at or past the vocabulary is not a token of the stream's model
+ * (kNoToken, "no token", is allowed): recording it would be silent garbage. */
+static bool
+in_vocabulary (const std::vector<guint32> & frame, int vocabulary)
+{
+  for (guint32 v : frame)
+    if (v != neuro::kNoToken && v >= (guint32) vocabulary)
+      return false;
+  return true;
+}
+
+static void
+post_vocabulary_error (GstTokenSinkMux * self, GstTokenSinkPad * pad, const std::vector<guint32> & frame,
+    GstClockTime rt)
+{
+  const neuro::StreamDescription &d = pad->st->description ();
+  size_t k = 0;
+  while (frame[k] == neuro::kNoToken || frame[k] < (guint32) d.vocabulary)
+    k++;
+  GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+      ("Token %u on %s (stream %u, channel %d) at running time %" GST_TIME_FORMAT
+          " is outside the stream's vocabulary of %d codes", frame[k], GST_PAD_NAME (pad), d.stream,
+          (int) (k / d.codebooks), GST_TIME_ARGS (rt), d.vocabulary),
+      ("valid tokens are 0 .. %d, or %u for no token; the producer and the vocabulary in its caps "
+          "disagree (the records before this frame are kept)", d.vocabulary - 1, neuro::kNoToken));
+}
+
+static GstFlowReturn
 take_tokens (GstTokenSinkMux * self, GstTokenSinkPad * pad, GstBuffer * buf)
 {
   neuro::RecordStream &st = *pad->st;
@@ -181,8 +226,15 @@ take_tokens (GstTokenSinkMux * self, GstTokenSinkPad * pad, GstBuffer * buf)
     const guint8 *src = map.data + i * frame_bytes;
     for (size_t k = 0; k < frame.size (); k++)
       frame[k] = GST_READ_UINT32_LE (src + 4 * k);
-    st.add_tokens (pad_running_time (pad, pts + frame_offset (d, i)),
-        pad_running_time (pad, pts + frame_offset (d, i + 1)), frame.data (), window);
+    const GstClockTime rt = pad_running_time (pad, pts + frame_offset (d, i));
+    if (!in_vocabulary (frame, d.vocabulary)) {
+      gst_buffer_unmap (buf, &map);
+      /* the records before the frame reach the file before the error stops the pipeline */
+      write_ready (self);
+      post_vocabulary_error (self, pad, frame, rt);
+      return GST_FLOW_ERROR;
+    }
+    st.add_tokens (rt, pad_running_time (pad, pts + frame_offset (d, i + 1)), frame.data (), window);
   }
   gst_buffer_unmap (buf, &map);
   if (windows)
@@ -227,13 +279,6 @@ live_deadline (GstAggregator * agg)
   return now > waited ? now - waited : 0;
 }
 
-static GstFlowReturn
-push_lines (GstAggregator * agg, const std::string & lines)
-{
-  GstBuffer *buf = gst_buffer_new_memdup (lines.data (), lines.size ());
-  return gst_aggregator_finish_buffer (agg, buf);
-}
-
 /* Takes every queued buffer: a fast stream must not wait for one buffer of
  * a slow stream per buffer of its own (live queues hold up to the latency).
  * Leaves st.silent set when the pad had nothing. */
@@ -265,19 +310,19 @@ gst_token_sink_mux_aggregate (GstAggregator * agg, gboolean timeout)
 
   for (GstTokenSinkPad * pad : pads.pads) {
     GstFlowReturn ret = drain_pad (self, pad);
-    if (ret != GST_FLOW_OK)
+    if (ret != GST_FLOW_OK) {
+      if (ret != GST_FLOW_FLUSHING)
+        gst_pad_push_event (GST_AGGREGATOR_SRC_PAD (agg), gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM,
+                gst_structure_new_empty (RECORDING_FAILED_EVENT)));
       return ret;
+    }
     if (timeout && !pad->st->eos () && pad->st->silent ())
       pad->st->mark_silent (deadline, self->silence_chunk);
   }
 
-  std::string out;
-  neuro::RecordStream::emit_ready (pads.streams (), out);
-  if (!out.empty ()) {
-    GstFlowReturn ret = push_lines (agg, out);
-    if (ret != GST_FLOW_OK)
-      return ret;
-  }
+  GstFlowReturn ret = write_ready (self);
+  if (ret != GST_FLOW_OK)
+    return ret;
   bool done = !pads.pads.empty ();
   for (GstTokenSinkPad * pad : pads.pads)
     done = done && pad->st->done ();

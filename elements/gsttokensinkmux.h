@@ -24,6 +24,10 @@ typedef enum
 #define DEFAULT_FLUSH_INTERVAL 1000     /* ms */
 
 #define LINES_CAPS "application/x-ndjson"
+/* Custom downstream event from the orderer to the writer: an input failed
+ * (the error is posted). GstAggregator still sends EOS after a failed
+ * aggregate, which must not complete an HDF5 recording as if it had ended. */
+#define RECORDING_FAILED_EVENT "neurotokens-recording-failed"
 
 struct SinkSettings
 {
