@@ -48,15 +48,15 @@ std::string
 token_caps (const char *modality, int channels, int fps)
 {
   gchar *s = g_strdup_printf ("application/x-tokens, modality=(string)%s, channels=(int)%d, "
-      "vocabulary=(int)8192, codebooks=(int)1, framerate=(fraction)%d/1, model=(string)test-%s",
+      "vocabulary=(int)1048576, codebooks=(int)1, framerate=(fraction)%d/1, model=(string)test-%s",
       modality, channels, fps, modality);
   std::string out = s;
   g_free (s);
   return out;
 }
 
-/* Token value of a frame/channel, unique across streams, so the test can tell
- * every token line apart. */
+/* Token value of a frame/channel, unique across streams (and within the
+ * caps' vocabulary of 2^20), so the test can tell every token line apart. */
 guint32
 token_value (int stream, int frame, int channel)
 {
@@ -279,7 +279,7 @@ GST_START_TEST (test_header_stream_end_records)
     const Json &st = records[stream_at];
     fail_unless_equals_int (st["framerate"][0].get<int> (), fps[s]);
     fail_unless_equals_int (st["framerate"][1].get<int> (), 1);
-    fail_unless_equals_int (st["vocabulary"].get<int> (), 8192);
+    fail_unless_equals_int (st["vocabulary"].get<int> (), 1048576);
     fail_unless_equals_int (st["codebooks"].get<int> (), 1);
     fail_unless (st["modality"] == (s == 0 ? "eeg" : s == 1 ? "audio" : "haptic"));
     fail_unless (st["model"] == std::string ("test-") + st["modality"].get<std::string> ());
