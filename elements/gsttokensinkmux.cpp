@@ -70,9 +70,11 @@ struct _GstTokenSinkMux
 {
   GstAggregator parent;
   GstClockTime silence_chunk;   /* longest gap record while a silence lasts */
-  /* Live only: running time up to which every input should have delivered,
-   * as of the last aggregate pass. */
-  GstClockTime last_deadline;
+  /* Live only, as of the last aggregate pass (get_next_time runs with the
+   * aggregator's lock held, so it cannot ask for them): live_available ()
+   * and GstAggregator's latency without the grace time. */
+  GstClockTime last_available;
+  GstClockTime upstream_latency;
 };
 
 G_DEFINE_TYPE (GstTokenSinkMux, gst_token_sink_mux, GST_TYPE_AGGREGATOR);
@@ -262,12 +264,28 @@ is_playing (GstAggregator * agg)
   return playing;
 }
 
-/* Running time now minus the latency; GST_CLOCK_TIME_NONE unless live and
- * playing (only then do clock and base time say where the inputs should be). */
+/* The `latency` property: how long the recorder waits for a late live
+ * input beyond the input's own latency. */
 static GstClockTime
-live_deadline (GstAggregator * agg)
+grace_time (GstAggregator * agg)
 {
-  GstClockTime latency = gst_aggregator_get_latency (agg);
+  guint64 grace = 0;
+  g_object_get (agg, "latency", &grace, NULL);
+  return grace;
+}
+
+/* Running time now minus the grace time: a live input that has nothing
+ * available by then (its data up to this minus its own latency) is late.
+ * GST_CLOCK_TIME_NONE unless live and playing (only then do clock and base
+ * time say where the inputs should be). Also notes GstAggregator's latency
+ * for get_next_time. */
+static GstClockTime
+live_available (GstTokenSinkMux * self)
+{
+  GstAggregator *agg = GST_AGGREGATOR (self);
+  const GstClockTime latency = gst_aggregator_get_latency (agg);
+  const GstClockTime grace = grace_time (agg);
+  self->upstream_latency = GST_CLOCK_TIME_IS_VALID (latency) ? latency - MIN (latency, grace) : 0;
   if (!GST_CLOCK_TIME_IS_VALID (latency) || !is_playing (agg))
     return GST_CLOCK_TIME_NONE;
   GstClock *clock = gst_element_get_clock (GST_ELEMENT (agg));
@@ -275,7 +293,7 @@ live_deadline (GstAggregator * agg)
     return GST_CLOCK_TIME_NONE;
   GstClockTime now = gst_clock_get_time (clock);
   gst_object_unref (clock);
-  GstClockTime waited = gst_element_get_base_time (GST_ELEMENT (agg)) + latency;
+  GstClockTime waited = gst_element_get_base_time (GST_ELEMENT (agg)) + grace;
   return now > waited ? now - waited : 0;
 }
 
@@ -305,8 +323,8 @@ gst_token_sink_mux_aggregate (GstAggregator * agg, gboolean timeout)
 {
   GstTokenSinkMux *self = GST_TOKEN_SINK_MUX (agg);
   PadList pads (self);
-  const GstClockTime deadline = live_deadline (agg);
-  self->last_deadline = deadline;
+  const GstClockTime available = live_available (self);
+  self->last_available = available;
 
   for (GstTokenSinkPad * pad : pads.pads) {
     GstFlowReturn ret = drain_pad (self, pad);
@@ -317,7 +335,7 @@ gst_token_sink_mux_aggregate (GstAggregator * agg, gboolean timeout)
       return ret;
     }
     if (timeout && !pad->st->eos () && pad->st->silent ())
-      pad->st->mark_silent (deadline, self->silence_chunk);
+      pad->st->mark_silent (available, self->silence_chunk);
   }
 
   GstFlowReturn ret = write_ready (self);
@@ -329,27 +347,44 @@ gst_token_sink_mux_aggregate (GstAggregator * agg, gboolean timeout)
   return done ? GST_FLOW_EOS : GST_FLOW_OK;
 }
 
-/* Live only: when to run even though some input has no data. At the
- * earliest horizon of an input not yet known to be silent (so a silence is
- * noticed once the latency has passed), and at least every SILENCE_STEP, so
- * the inputs that do deliver are drained (a live aggregator pad holds only
- * two buffers) and silent inputs advance. At start-up every input gets the
- * latency to show up. */
+/* Live only: when to run even though some input has no data. When the
+ * earliest input not yet known to be silent is late (its data not available
+ * by then), so a silence is noticed once that input's latency and the grace
+ * time have passed, and at least every SILENCE_STEP, so the inputs that do
+ * deliver are drained (a live aggregator pad holds only two buffers) and
+ * silent inputs advance. At start-up every input gets its latency to show
+ * up. GstAggregator waits until this time plus its own latency (the largest
+ * upstream latency plus the grace time), hence the conversion. */
 static GstClockTime
 gst_token_sink_mux_get_next_time (GstAggregator * agg)
 {
   GstTokenSinkMux *self = GST_TOKEN_SINK_MUX (agg);
   if (!is_playing (agg))
     return GST_CLOCK_TIME_NONE; /* base time not set yet */
-  GstClockTime next = GST_CLOCK_TIME_IS_VALID (self->last_deadline) ?
-      self->last_deadline + SILENCE_STEP : 0;
+  GstClockTime wake = GST_CLOCK_TIME_IS_VALID (self->last_available) ?
+      self->last_available + SILENCE_STEP : 0;
   PadList pads (self);
   for (GstTokenSinkPad * pad : pads.pads) {
     const neuro::RecordStream &st = *pad->st;
-    if (!st.eos () && !st.silent () && GST_CLOCK_TIME_IS_VALID (st.horizon ()))
-      next = MIN (next, st.horizon ());
+    if (!st.eos () && !st.silent () && GST_CLOCK_TIME_IS_VALID (st.available_horizon ()))
+      wake = MIN (wake, st.available_horizon ());
   }
-  return next;
+  return wake > self->upstream_latency ? wake - self->upstream_latency : 0;
+}
+
+/* The upstream latency of one input: how long after their running time its
+ * records become available. */
+static void
+read_stream_latency (GstTokenSinkPad * pad)
+{
+  GstQuery *query = gst_query_new_latency ();
+  gboolean live = FALSE;
+  GstClockTime min = 0, max;
+  if (gst_pad_peer_query (GST_PAD (pad), query))
+    gst_query_parse_latency (query, &live, &min, &max);
+  gst_query_unref (query);
+  pad->st->set_latency (GST_CLOCK_TIME_IS_VALID (min) ? min : 0);
+  GST_DEBUG_OBJECT (pad, "upstream latency %" GST_TIME_FORMAT, GST_TIME_ARGS (min));
 }
 
 static bool
@@ -362,6 +397,7 @@ read_token_caps (GstTokenSinkMux * self, GstTokenSinkPad * pad, GstCaps * caps)
             problem.c_str ()), ("got %" GST_PTR_FORMAT, caps));
     return false;
   }
+  read_stream_latency (pad);
   pad->st->set_caps (info);
   return true;
 }
@@ -484,7 +520,8 @@ static GstFlowReturn
 gst_token_sink_mux_flush (GstAggregator * agg)
 {
   GstTokenSinkMux *self = GST_TOKEN_SINK_MUX (agg);
-  self->last_deadline = GST_CLOCK_TIME_NONE;
+  self->last_available = GST_CLOCK_TIME_NONE;
+  self->upstream_latency = 0;
   PadList pads (self);
   for (GstTokenSinkPad * pad : pads.pads)
     pad->st->restart ();
@@ -538,6 +575,7 @@ static void
 gst_token_sink_mux_init (GstTokenSinkMux * self)
 {
   self->silence_chunk = DEFAULT_FLUSH_INTERVAL * GST_MSECOND;
-  self->last_deadline = GST_CLOCK_TIME_NONE;
+  self->last_available = GST_CLOCK_TIME_NONE;
+  self->upstream_latency = 0;
 }
 

@@ -71,6 +71,7 @@ stream_line (const StreamDescription &s)
   j["vocabulary"] = s.vocabulary;
   j["codebooks"] = s.codebooks;
   j["model"] = s.model;
+  j["latency"] = s.latency;
   if (!s.model_sha256.empty ())
     j["model-sha256"] = s.model_sha256;
   if (!s.source.empty ())

@@ -35,6 +35,9 @@ struct StreamDescription {
   /* Overlapping windows (caps window-frames, window-stride): frames per
    * window and frames between window starts; 0 for a plain stream. */
   int window_frames = 0, window_stride = 0;
+  /* Upstream latency (LATENCY query), ns: a record is available that long
+   * after its running time; 0 when none is reported. */
+  GstClockTime latency = 0;
 };
 
 struct HeaderDescription {

@@ -19,9 +19,9 @@ later (GstClockTime a, GstClockTime b)
   return MAX (a, b);
 }
 
-/* Records before this running time can be written: no stream can still
- * produce anything earlier. Strictly before, so ties resolve the same way
- * (by stream number) however the data arrived. */
+/* Records available before this running time can be written: no stream can
+ * still produce anything available earlier. Strictly before, so ties resolve
+ * the same way (by stream number) however the data arrived. */
 GstClockTime
 emission_limit (const std::vector<RecordStream *> &streams)
 {
@@ -29,7 +29,8 @@ emission_limit (const std::vector<RecordStream *> &streams)
   for (const RecordStream *st : streams) {
     if (st->eos ())
       continue;
-    limit = MIN (limit, GST_CLOCK_TIME_IS_VALID (st->horizon ()) ? st->horizon () : 0);
+    const GstClockTime h = st->available_horizon ();
+    limit = MIN (limit, GST_CLOCK_TIME_IS_VALID (h) ? h : st->latency ());
   }
   return limit;
 }
@@ -133,11 +134,20 @@ RecordStream::close_silence (GstClockTime until)
   silent_ = false;
 }
 
+GstClockTime
+RecordStream::available_horizon () const
+{
+  return GST_CLOCK_TIME_IS_VALID (horizon_) ? horizon_ + desc_.latency : GST_CLOCK_TIME_NONE;
+}
+
 void
-RecordStream::mark_silent (GstClockTime deadline, GstClockTime chunk)
+RecordStream::mark_silent (GstClockTime available, GstClockTime chunk)
 {
   silent_ = true;
-  if (!GST_CLOCK_TIME_IS_VALID (deadline) || (GST_CLOCK_TIME_IS_VALID (horizon_) && deadline <= horizon_))
+  if (!GST_CLOCK_TIME_IS_VALID (available) || available <= desc_.latency)
+    return;
+  const GstClockTime deadline = available - desc_.latency;
+  if (GST_CLOCK_TIME_IS_VALID (horizon_) && deadline <= horizon_)
     return;
   /* A silence is only recorded for a stream that has started. */
   if (caps_ok_ && GST_CLOCK_TIME_IS_VALID (horizon_) && !GST_CLOCK_TIME_IS_VALID (gap_start_))
@@ -216,13 +226,14 @@ void
 RecordStream::emit_ready (const std::vector<RecordStream *> &streams, std::string &out)
 {
   const GstClockTime limit = emission_limit (streams);
+  auto available = [] (const RecordStream *st) { return st->pending_.front ().key + st->desc_.latency; };
   for (;;) {
     RecordStream *best = NULL;
     for (RecordStream *st : streams) {
-      if (st->pending_.empty () || (limit != G_MAXUINT64 && st->pending_.front ().key >= limit))
+      if (st->pending_.empty () || (limit != G_MAXUINT64 && available (st) >= limit))
         continue;
-      if (!best || st->pending_.front ().key < best->pending_.front ().key ||
-          (st->pending_.front ().key == best->pending_.front ().key && st->desc_.stream < best->desc_.stream))
+      if (!best || available (st) < available (best) ||
+          (available (st) == available (best) && st->desc_.stream < best->desc_.stream))
         best = st;
     }
     if (!best)

@@ -1,14 +1,21 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* tokensink's ordering engine: the records of several token streams, each
- * in its own order, merged into one file in running-time order
- * (docs/tokensink.md, "Ordering across streams").
+ * in running-time order, merged into one file by availability
+ * (docs/tokensink.md, "Order").
  *
  * GStreamer-element-free: the element converts timestamps to running time
  * and hands over what its pads received; this decides when each line can be
- * written. A stream's horizon is the running time up to which its content is
- * known (its next record cannot be placed earlier); a record is written once
- * every stream still running has a horizon past it. Ties go to the lower
- * stream number, so the file does not depend on how data arrived. */
+ * written. A record's place is a running time; its availability is that
+ * place plus its stream's upstream latency (the running time at which its
+ * content could first exist), and the file is sorted by availability. A
+ * stream's horizon is the running time up to which its content is known
+ * (its next record cannot be placed earlier); a record is written once every
+ * stream still running has a horizon whose availability is past the
+ * record's. So a fast stream's lines wait for its own latency, not for a
+ * slow stream's window: a kill loses about each stream's own latency. With
+ * equal latencies (one stream, or none reported) this is running-time
+ * order. Ties go to the lower stream number, so the file does not depend on
+ * how data arrived. */
 #pragma once
 
 #include <gst/gst.h>
@@ -23,7 +30,7 @@
 namespace neuro {
 
 struct PendingRecord {
-  GstClockTime key;             /* running time that places the line in the file */
+  GstClockTime key;             /* running time that places the line in its stream */
   std::string line;
 };
 
@@ -39,6 +46,10 @@ class RecordStream {
       const std::vector<std::string> &units);
   /* The source's measurement start (GST_TAG_DATE_TIME), ns since the epoch, UTC. */
   void set_measurement_start (gint64 unix_ns);
+  /* The stream's upstream latency (LATENCY query, ns; 0 when none is
+   * reported): its records are available that long after their place.
+   * Set before the caps it comes with, so their stream line states it. */
+  void set_latency (GstClockTime latency) { desc_.latency = latency; }
 
   /* One token frame at running time rt (GST_CLOCK_TIME_NONE: outside the
    * segment, dropped), the next frame at rt_next. On a stream of overlapping
@@ -59,10 +70,11 @@ class RecordStream {
   void add_event (GstClockTime rt, std::string line);
   /* The stream's data is known up to t (e.g. a buffer's end). */
   void extend_horizon (GstClockTime t);
-  /* A live stream delivered nothing by `deadline`: it no longer holds the
-   * others back, and its silence is recorded in gap records of at most
-   * `chunk`. */
-  void mark_silent (GstClockTime deadline, GstClockTime chunk);
+  /* A live stream delivered nothing that is available by `available`
+   * (running time now minus the time granted to late inputs): it no longer
+   * holds the others back, and its silence, up to `available` minus its
+   * latency, is recorded in gap records of at most `chunk`. */
+  void mark_silent (GstClockTime available, GstClockTime chunk);
   /* Data arrived (or not) in the last pass; silent() is what mark_silent needs. */
   void set_silent (bool silent) { silent_ = silent; }
   /* EOS: closes a silence and queues the end record. */
@@ -75,6 +87,9 @@ class RecordStream {
   bool silent () const { return silent_; }
   bool done () const { return eos_ && pending_.empty (); }
   GstClockTime horizon () const { return horizon_; }
+  GstClockTime latency () const { return desc_.latency; }
+  /* When the stream's next record could be available (NONE before data). */
+  GstClockTime available_horizon () const;
   const StreamDescription &description () const { return desc_; }
 
   /* Every record that can be written now across `streams`, in file order;

@@ -21,15 +21,6 @@ def read(location):
         return [json.loads(line) for line in f]
 
 
-def order_key(r):
-    """The running time that places a record in the file (docs/tokensink.md)."""
-    if r["type"] == "gap" and r["cause"] == "silence":
-        return r["pts"] + r["duration"]
-    if r["type"] in ("tokens", "gap"):
-        return r["pts"]
-    return None
-
-
 def main():
     location = os.path.join(ts.temp_dir("tokensink-silent-"), "silent.jsonl")
     haptic = ts.Source("haptic", 50, frames_per_buffer=5)
@@ -72,8 +63,9 @@ def main():
 
     ends = {r["stream"]: r for r in records if r["type"] == "end"}
     assert ends[1]["frames"] == 2 and ends[0]["frames"] == 200
-    keys = [k for k in map(order_key, records) if k is not None]
-    assert keys == sorted(keys), "records out of running-time order"
+    ts.check_file_order(records)
+    latency = {r["stream"]: r["latency"] for r in records if r["type"] == "stream"}
+    assert latency == {0: haptic.buffer_ns, 1: eeg.buffer_ns}, latency
     print(f"{len(gaps)} gap records cover {gaps[0]['pts'] / S:.2f}-{silence_end / S:.2f} s")
 
 

@@ -105,6 +105,34 @@ def classification_event(pts_ns, duration_ns, labels, probabilities):
     return Gst.Event.new_custom(Gst.EventType.CUSTOM_DOWNSTREAM, s)
 
 
+def order_key(r):
+    """The running time that places a tokens or gap record in its stream
+    (docs/tokensink.md, "Order"); None for other records."""
+    if r["type"] == "gap" and r["cause"] == "silence":
+        return r["pts"] + r["duration"]
+    if r["type"] in ("tokens", "gap"):
+        return r["pts"]
+    return None
+
+
+def check_file_order(records):
+    """Asserts the documented order of a JSON Lines recording: each stream's
+    tokens and gaps by their placing time, and across streams by availability
+    (placing time plus the stream's latency from its stream record)."""
+    latency, last_key, last_available = {}, {}, 0
+    for i, r in enumerate(records):
+        if r["type"] == "stream":
+            latency[r["stream"]] = r["latency"]
+        key = order_key(r)
+        if key is None:
+            continue
+        s = r["stream"]
+        assert key >= last_key.get(s, 0), f"line {i + 1}: stream {s} out of running-time order"
+        available = key + latency[s]
+        assert available >= last_available, f"line {i + 1}: out of availability order"
+        last_key[s], last_available = key, available
+
+
 def build(location, sources, live, **sink_props):
     """appsrc ! tokensink for every source; returns the pipeline."""
     pipeline = Gst.Pipeline.new("recorder")
