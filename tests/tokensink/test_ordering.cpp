@@ -195,6 +195,107 @@ GST_START_TEST (test_restart)
 }
 GST_END_TEST;
 
+/* Streams of different latency: the file is ordered by availability
+ * (running time + the stream's latency). A slow stream (10 s windows, 10 s
+ * latency) whose next window is not there yet does not hold back a fast
+ * stream's lines beyond the running time at which the slow one's next
+ * record could exist; each stream stays in running-time order. */
+GST_START_TEST (test_availability_order)
+{
+  RecordStream slow, fast;
+  slow.set_latency (10 * GST_SECOND);
+  fast.set_latency (kFrame);
+  start_stream (slow, 0, 1);
+  start_stream (fast, 1, 1);
+  const std::vector<RecordStream *> both = { &slow, &fast };
+  for (guint64 k = 0; k < 4; k++)
+    add_frame (fast, k, (guint32) k);  /* up to 2 s */
+  std::vector<Json> lines = emit (both);
+  /* slow has no data: it can produce nothing available before 10 s; the
+   * stream line states the latency */
+  fail_unless_equals_int (lines.size (), 5);
+  fail_unless (lines[0]["type"] == "stream" && lines[0]["latency"] == kFrame);
+  for (guint64 k = 0; k < 4; k++)
+    fail_unless (lines[1 + k]["pts"] == k * kFrame);
+
+  /* fast runs on to 14 s (available up to 14.5 s); slow's first 10 s window
+   * (20 frames) arrives: its frames are available at 10 .. 19.5 s, so those
+   * before 14.5 s go out, between fast's lines of the same availability */
+  for (guint64 k = 4; k < 28; k++)
+    add_frame (fast, k, (guint32) k);
+  lines = emit (both);
+  fail_unless_equals_int (lines.size (), 15);  /* fast frames 4 .. 18: available before 10 s */
+  for (guint64 k = 0; k < 20; k++)
+    add_frame (slow, k, 100 + (guint32) k);
+  lines = emit (both);
+  GstClockTime last_available = 0;
+  guint64 slow_lines = 0;
+  for (const Json &j : lines) {
+    if (j["type"] != "tokens")
+      continue;
+    const GstClockTime avail = j["pts"].get<guint64> () + (j["stream"] == 0 ? 10 * GST_SECOND : kFrame);
+    fail_unless (avail >= last_available, "out of availability order");
+    fail_unless (avail < 14 * GST_SECOND + kFrame, "written before it could exist everywhere");
+    last_available = avail;
+    slow_lines += j["stream"] == 0;
+  }
+  fail_unless_equals_int (slow_lines, 9);  /* slow frames 0 .. 8: available 10 .. 14 s */
+  fail_unless_equals_int (lines.size (), 1 + 9 + 9);  /* its stream line, and fast frames 19 .. 27 */
+
+  /* A silence of the slow stream is judged by its own latency: at
+   * availability 30 s its data should reach 20 s, so [10 s, 20 s) is silent;
+   * its gap records are placed at their ends like any of its records. */
+  slow.mark_silent (30 * GST_SECOND, GST_SECOND);
+  fail_unless_equals_uint64 (slow.horizon (), 20 * GST_SECOND);
+  slow.mark_silent (31 * GST_SECOND, GST_SECOND);
+  fail_unless_equals_uint64 (slow.horizon (), 21 * GST_SECOND);
+  /* a decision dated at the window's start lands at the stream's horizon */
+  slow.add_event (0, neuro::annotation_line (0, 0, kFrame, "late decision"));
+  slow.finish ();
+  fast.finish ();
+  lines = emit (both);
+  bool gap = false, event = false;
+  for (const Json &j : lines) {
+    gap = gap || (j["type"] == "gap" && j["stream"] == 0 && j["pts"] == 10 * GST_SECOND &&
+        j["duration"] == 10 * GST_SECOND);
+    event = event || j["type"] == "annotation";
+  }
+  fail_unless (gap && event);
+  fail_unless (slow.done () && fast.done ());
+}
+GST_END_TEST;
+
+/* Equal latencies (one stream, or every stream the same) give running-time
+ * order: the latency shifts every availability alike. */
+GST_START_TEST (test_equal_latency_is_running_time_order)
+{
+  static const guint32 seven = 7;
+  std::vector<Json> runs[2];
+  for (int run = 0; run < 2; run++) {
+    RecordStream a, b;
+    a.set_latency (run * 3 * GST_SECOND);
+    b.set_latency (run * 3 * GST_SECOND);
+    start_stream (a, 0, 1);
+    start_stream (b, 1, 1);
+    for (guint64 k = 0; k < 6; k++) {
+      add_frame (a, k, (guint32) k);
+      if (k % 2 == 0)
+        b.add_tokens (k * kFrame, (k + 2) * kFrame, &seven);
+    }
+    a.finish ();
+    b.finish ();
+    runs[run] = emit ({ &a, &b });
+  }
+  fail_unless_equals_int (runs[0].size (), runs[1].size ());
+  for (size_t i = 0; i < runs[0].size (); i++) {
+    Json x = runs[0][i], y = runs[1][i];
+    x.erase ("latency");
+    y.erase ("latency");
+    fail_unless (x == y, "line %zu differs: %s / %s", i, x.dump ().c_str (), y.dump ().c_str ());
+  }
+}
+GST_END_TEST;
+
 static Suite *
 ordering_suite (void)
 {
@@ -206,6 +307,8 @@ ordering_suite (void)
   tcase_add_test (tc, test_silence_releases_and_is_recorded);
   tcase_add_test (tc, test_gap_and_description_change);
   tcase_add_test (tc, test_restart);
+  tcase_add_test (tc, test_availability_order);
+  tcase_add_test (tc, test_equal_latency_is_running_time_order);
   return s;
 }
 
