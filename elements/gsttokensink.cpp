@@ -4,8 +4,11 @@
  * @title: tokensink
  *
  * Records token streams of several modalities (application/x-tokens on
- * request pads sink_%u) into one JSON Lines file, in running-time order across
- * streams. Every line is one record with a "type" (docs/tokensink.md gives
+ * request pads sink_%u) into one JSON Lines file: each stream's records in
+ * running-time order, and across streams in order of availability (running
+ * time plus the stream's upstream latency), so a fast stream is not held
+ * back by a slow stream's window and a kill loses about each stream's own
+ * latency. Every line is one record with a "type" (docs/tokensink.md gives
  * every field with its type and unit):
  *
  *  - header: version (int, 1), start-utc (string, ISO 8601 UTC wall-clock time
@@ -14,9 +17,10 @@
  *  - stream: stream (int, pad number), pad (string), modality (string),
  *    channels (list of channel names), units (list of units or null),
  *    framerate ([num, den], token frames/s), vocabulary, codebooks (int),
- *    model (string); window-frames and window-stride (int, token frames) for
- *    a stream of overlapping windows. Before the first record of its stream
- *    and again after a caps or tag change.
+ *    model (string), latency (int, ns: upstream latency); window-frames and
+ *    window-stride (int, token frames) for a stream of overlapping windows.
+ *    Before the first record of its stream and again after a caps or tag
+ *    change.
  *  - tokens: stream, pts (int, running time in ns), duration (int, ns),
  *    tokens (one int per channel; a list per channel when codebooks > 1);
  *    window (int) on a stream of overlapping windows: the window the frame
@@ -675,7 +679,7 @@ gst_token_sink_class_init (GstTokenSinkClass * klass)
           0, G_MAXUINT, DEFAULT_FLUSH_INTERVAL, rw_ready));
   g_object_class_install_property (gobject_class, PROP_LATENCY,
       g_param_spec_uint64 ("latency", "Latency",
-          "Extra time in nanoseconds to wait for a late live stream, on top of the "
+          "Extra time in nanoseconds to wait for a late live stream, on top of its own "
           "upstream latency, before writing past it and recording it as silent", 0,
           G_MAXUINT64, DEFAULT_LATENCY,
           (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)));
@@ -683,7 +687,7 @@ gst_token_sink_class_init (GstTokenSinkClass * klass)
   gst_element_class_add_pad_template (element_class, tokens_sink_template (GST_TYPE_GHOST_PAD));
   gst_element_class_set_static_metadata (element_class, "Token recorder", "Sink/File",
       "Records token streams of several modalities, with classifications and "
-      "annotations, to one JSON Lines file in running-time order or to HDF5 datasets",
+      "annotations, to one JSON Lines file (each stream in running-time order) or to HDF5 datasets",
       "neurotokens developers");
   element_class->request_new_pad = gst_token_sink_request_new_pad;
   element_class->release_pad = gst_token_sink_release_pad;

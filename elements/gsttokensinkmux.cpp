@@ -2,8 +2,9 @@
 /* tokensink's record orderer (internal, not registered as an element): a
  * GstAggregator with one pad per recorded stream that turns buffers, GAP,
  * caps, tag, annotation and classification events into records, hands them
- * to the bin's writer in running-time order across streams, and in a live
- * pipeline records a stream that sends nothing within the latency as silent
+ * to the bin's writer in order of availability across streams (running time
+ * plus the stream's upstream latency, lib/record/ordering.h), and in a live
+ * pipeline records a stream that sends nothing within its latency as silent
  * (gap records) so the others go on being written. */
 #include "gsttokensinkmux.h"
 
@@ -560,7 +561,7 @@ gst_token_sink_mux_class_init (GstTokenSinkMuxClass * klass)
   gst_element_class_add_static_pad_template_with_gtype (element_class, &lines_src_template,
       GST_TYPE_AGGREGATOR_PAD);
   gst_element_class_set_static_metadata (element_class, "tokensink record orderer",
-      "Muxer", "Orders token records of several streams by running time (inside tokensink)",
+      "Muxer", "Orders token records of several streams by availability (inside tokensink)",
       "neurotokens developers");
 
   agg_class->aggregate = gst_token_sink_mux_aggregate;

@@ -2,7 +2,7 @@
 /* Internal to tokensink (not an element registered on its own): the record
  * orderer, a GstAggregator inside the tokensink bin that takes the token
  * streams on its request pads sink_%u and hands the JSON Lines records of all
- * of them, in running-time order, to the bin's writer; and what the bin's
+ * of them, in order of availability, to the bin's writer; and what the bin's
  * internal elements share: the settings they read from the bin at start and
  * the tokens pad template. */
 #pragma once

@@ -12,7 +12,9 @@ As a module:
     eeg.channels   # channel names; eeg.info is the stream record
     eeg.window     # int64 window of each frame (overlapping windows), else None
     eeg.classifications, eeg.annotations, eeg.gaps   # lists of records
-    rec.records    # every record in file order; rec.header; rec.start_utc
+    rec.records    # every record in file order (each stream's in pts order, the
+                   # streams interleaved by availability: sort by pts for one
+                   # timeline); rec.header; rec.start_utc
 
 From the shell:
 
