@@ -515,6 +515,38 @@ gst_token_sink_mux_sink_event (GstAggregator * agg, GstAggregatorPad * apad, Gst
   return GST_AGGREGATOR_CLASS (gst_token_sink_mux_parent_class)->sink_event (agg, apad, event);
 }
 
+/* Whether every input can seek in time. */
+static bool
+inputs_seekable (GstTokenSinkMux * self)
+{
+  PadList pads (self);
+  for (GstTokenSinkPad * pad : pads.pads) {
+    GstQuery *query = gst_query_new_seeking (GST_FORMAT_TIME);
+    gboolean seekable = FALSE;
+    if (gst_pad_peer_query (GST_PAD (pad), query))
+      gst_query_parse_seeking (query, NULL, &seekable, NULL, NULL);
+    gst_query_unref (query);
+    if (!seekable)
+      return false;
+  }
+  return !pads.pads.empty ();
+}
+
+/* A seek is refused unless every input can seek: GstAggregator would report
+ * success when no input seeked at all (a live or synthetic source), and the
+ * pipeline then waits for a flush that never comes: no EOS, a hang. Seeking
+ * some inputs only would misalign the streams of one recording. */
+static gboolean
+gst_token_sink_mux_src_event (GstAggregator * agg, GstEvent * event)
+{
+  if (GST_EVENT_TYPE (event) == GST_EVENT_SEEK && !inputs_seekable (GST_TOKEN_SINK_MUX (agg))) {
+    GST_INFO_OBJECT (agg, "seek refused: an input cannot seek");
+    gst_event_unref (event);
+    return FALSE;
+  }
+  return GST_AGGREGATOR_CLASS (gst_token_sink_mux_parent_class)->src_event (agg, event);
+}
+
 /* A flushing seek restarts running time: every stream starts over (and is
  * described again). Called with the aggregation thread stopped. */
 static GstFlowReturn
@@ -567,6 +599,7 @@ gst_token_sink_mux_class_init (GstTokenSinkMuxClass * klass)
   agg_class->aggregate = gst_token_sink_mux_aggregate;
   agg_class->get_next_time = gst_token_sink_mux_get_next_time;
   agg_class->sink_event = gst_token_sink_mux_sink_event;
+  agg_class->src_event = gst_token_sink_mux_src_event;
   agg_class->start = gst_token_sink_mux_start;
   agg_class->flush = gst_token_sink_mux_flush;
   agg_class->create_new_pad = gst_token_sink_mux_create_new_pad;
