@@ -14,9 +14,13 @@ usage: test_kill.py CASE
                the fast stream's last line ends less than 1.5 s before the
                kill (it is not held back to the EEG window), the EEG
                stream's less than its 10 s latency + 1.5 s
+  tokenizers   the same with the real elements: live synthetic EEG through
+               stft ! tfmtokenize (10 s windows, 10.5 s latency) and live
+               pink noise through the audio tokenizer (0.25 s windows), killed
+               at 14 s of running time: audio loses less than 1.5 s, EEG less
+               than 12 s
 
-The parent runs this script again as the recording process (appsrc is-live
-! tokensink) and kills it."""
+The parent runs this script again as the recording process and kills it."""
 import json
 import os
 import signal
@@ -27,20 +31,31 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 S = 1_000_000_000
-# case: (streams as Source arguments, seconds before the kill, the loss allowed per stream)
+TOKENIZERS = ("tokensink name=rec location={location} "
+              "eegsrc is-live=true channels=O1,O2 ! stft ! tfmtokenize ! queue ! rec.sink_0 "
+              "audiotestsrc is-live=true wave=pink-noise ! audio/x-raw,rate=8000,channels=1 ! stft ! "
+              "tfmtokenize modality=audio ! queue ! rec.sink_1")
+# case: (streams as Source arguments or a launch line, running time of the
+# kill in s, the loss allowed per stream)
 CASES = {
     "two_rates": ([dict(modality="eeg", fps=2, channels=4),
                    dict(modality="audio", fps=25, frames_per_buffer=5)], 3.3, None),
     "slow_window": ([dict(modality="eeg", fps=2, channels=4, frames_per_buffer=20),
                      dict(modality="audio", fps=25, frames_per_buffer=5)], 13.3, (11.5, 1.5)),
+    "tokenizers": (TOKENIZERS, 14.0, (12.0, 1.5)),
 }
 
 
 def record_forever(case, location):
     import token_streams as ts
-    sources = [ts.Source(**kw) for kw in CASES[case][0]]
-    pipeline = ts.build(location, sources, live=True)
-    ts.start_live(pipeline, sources, [(1 << 62, True)] * len(sources))
+    streams = CASES[case][0]
+    if isinstance(streams, str):
+        pipeline = ts.Gst.parse_launch(streams.format(location=location))
+        pipeline.set_state(ts.Gst.State.PLAYING)
+    else:
+        sources = [ts.Source(**kw) for kw in streams]
+        pipeline = ts.build(location, sources, live=True)
+        ts.start_live(pipeline, sources, [(1 << 62, True)] * len(sources))
     print("recording", flush=True)
     time.sleep(3600)
 
@@ -52,7 +67,11 @@ def main(case):
     child = subprocess.Popen([sys.executable, __file__, "--record", case, location],
                              stdout=subprocess.PIPE, text=True)
     assert child.stdout.readline().strip() == "recording"
-    time.sleep(CASES[case][1])  # mid-way between two EEG frames
+    while not os.path.exists(location) or os.path.getsize(location) == 0:
+        time.sleep(0.01)
+    with open(location) as f:
+        start_ns = json.loads(f.readline())["start-unix-ns"]  # the header: running time 0
+    time.sleep(max(0.0, CASES[case][1] - (time.time_ns() - start_ns) / 1e9))  # mid-way between EEG frames
     kill_ns = time.time_ns()
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
@@ -65,7 +84,6 @@ def main(case):
     ts.check_file_order(records)
     tokens = [r for r in records if r["type"] == "tokens"]
     assert {r["stream"] for r in tokens} == {0, 1}, "both streams recorded"
-    start_ns = records[0]["start-unix-ns"]
 
     def lost_s(stream=None):
         end_ns = max(r["pts"] + r["duration"] for r in tokens if stream is None or r["stream"] == stream)
