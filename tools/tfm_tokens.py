@@ -196,7 +196,8 @@ def summary(rec, out=sys.stdout):
                   + (f", measured from {st.info['meas-start-utc'][:19]}Z"
                      if st.info.get("meas-start-utc") else ""), file=out)
         silent = sum(g["duration"] for g in st.gaps) / SECOND
-        print(f"  {len(st.pts)} frames, {_span(st)}, {len(st.gaps)} gaps ({silent:.3f} s)", file=out)
+        latency = "" if st.info.get("latency") is None else f", latency {st.info['latency'] / SECOND:.3f} s"
+        print(f"  {len(st.pts)} frames, {_span(st)}{latency}, {len(st.gaps)} gaps ({silent:.3f} s)", file=out)
         if st.classifications:
             labels = Counter(c["label"] for c in st.classifications)
             print(f"  {len(st.classifications)} classifications: "

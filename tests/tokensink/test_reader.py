@@ -72,7 +72,7 @@ def check_load(path, sources):
 def check_cli(path, rec, tmp):
     out = cli("summary", path)
     assert "stream 0: eeg, 4 channels (Fp1, Fp2, C3, C4), 2 frames/s" in out, out
-    assert "100 frames, 0.000-2.000 s" in out, out
+    assert "100 frames, 0.000-2.000 s, latency 0.000 s" in out, out
     assert "1 classifications: normal 1" in out and "1 annotations: eyes closed" in out, out
 
     npz = os.path.join(tmp, "haptic.npz")
