@@ -75,6 +75,14 @@ SpectrogramInfo::from_caps (const GstStructure *s, SpectrogramInfo &out)
       || !gst_structure_get_int (s, "n-fft", &info.n_fft) || !gst_structure_get_int (s, "hop", &info.hop)
       || !gst_structure_get_int (s, "bins", &info.bins))
     return "the spectrogram caps lack one of rate, channels, n-fft, hop, bins";
+  /* As the template caps require: a zero hop would also make the framerate
+   * (rate / hop) a fraction over zero. */
+  if (info.rate < 1 || info.channels < 1 || info.n_fft < 2 || info.n_fft > kMaxNfft || info.hop < 1 ||
+      info.bins < 1)
+    return "spectrogram caps need rate, channels, hop and bins of at least 1 and n-fft in 2.." +
+        std::to_string (kMaxNfft) + " (rate=" + std::to_string (info.rate) + ", channels=" +
+        std::to_string (info.channels) + ", n-fft=" + std::to_string (info.n_fft) + ", hop=" +
+        std::to_string (info.hop) + ", bins=" + std::to_string (info.bins) + ")";
   const char *window = gst_structure_get_string (s, "window");
   const char *scaling = gst_structure_get_string (s, "scaling");
   gboolean waveform = FALSE;

@@ -146,6 +146,21 @@ GST_START_TEST (test_spectrogram_caps_refused_n)
       why.c_str ());
   fail_unless_equals_int (out.rate, 0);  /* untouched on refusal */
   gst_structure_free (st);
+  /* Sizes the template caps refuse, refused here too (hop=0 made to_structure ()
+   * build a framerate of 200/0; found by tests/fuzz/fuzz_caps). */
+  for (const char *sizes : {"rate=(int)0, channels=(int)1, n-fft=(int)4, hop=(int)2, bins=(int)3",
+           "rate=(int)200, channels=(int)0, n-fft=(int)4, hop=(int)2, bins=(int)3",
+           "rate=(int)200, channels=(int)1, n-fft=(int)1, hop=(int)2, bins=(int)3",
+           "rate=(int)200, channels=(int)1, n-fft=(int)2000000, hop=(int)2, bins=(int)3",
+           "rate=(int)200, channels=(int)1, n-fft=(int)4, hop=(int)0, bins=(int)3",
+           "rate=(int)200, channels=(int)1, n-fft=(int)4, hop=(int)-5, bins=(int)3",
+           "rate=(int)200, channels=(int)1, n-fft=(int)4, hop=(int)2, bins=(int)0"}) {
+    st = gst_structure_from_string (("application/x-spectrogram, " + std::string (sizes)).c_str (), NULL);
+    const std::string refusal = SpectrogramInfo::from_caps (st, out);
+    fail_unless (contains (refusal, "need rate, channels, hop and bins of at least 1"), "%s: %s", sizes,
+        refusal.c_str ());
+    gst_structure_free (st);
+  }
 }
 GST_END_TEST;
 

@@ -130,6 +130,8 @@ CAPS = [
     "framerate=(fraction)2/1, modality=(string)eeg, model=(string)tfm-tokenizer-eeg",
     "application/x-tokens, channels=(int)2147483647, vocabulary=(int)8192, framerate=(fraction)1/3",
     "application/x-tokens, channels=(int)[ 1, 64 ], vocabulary=(int)0, framerate=(fraction)0/1",
+    # Once accepted, then a framerate of 200/0 from to_structure () (a GLib critical).
+    "application/x-spectrogram, rate=(int)200, channels=(int)1, n-fft=(int)4, hop=(int)0, bins=(int)3",
 ]
 
 
