@@ -157,8 +157,8 @@ gelu_erf (__m256 x)
 }
 
 /* One head of one sequence: k softmax per feature over the n rows (k holds
- * the normalised k rows afterwards), the 8 x 8 context, then each q row
- * softmaxed and multiplied by it. */
+ * the unnormalised exponentials afterwards), the 8 x 8 context, then each q
+ * row softmaxed and multiplied by it. */
 __attribute__ ((target ("avx2,fma"))) void
 softmax_contract_head (const float *Q, const float *K, const float *V, int64_t stride, int64_t n, float q_scale,
     float *k, float *O, int64_t out_stride)
@@ -172,27 +172,32 @@ softmax_contract_head (const float *Q, const float *K, const float *V, int64_t s
     _mm256_storeu_ps (k + p * 8, e);
     ksum = _mm256_add_ps (ksum, e);
   }
-  const __m256 kinv = _mm256_div_ps (_mm256_set1_ps (1.0f), ksum);
+  /* The k softmax's normalisation applied to the context rows once
+   * (row c of the context takes feature c's 1 / sum) instead of to every k. */
+  alignas (32) float kinv[8];
+  _mm256_store_ps (kinv, _mm256_div_ps (_mm256_set1_ps (1.0f), ksum));
   __m256 ctx[8];
   for (int c = 0; c < 8; ++c)
     ctx[c] = _mm256_setzero_ps ();
   for (int64_t p = 0; p < n; ++p) {
-    alignas (32) float kp[8];
-    _mm256_store_ps (kp, _mm256_mul_ps (_mm256_loadu_ps (k + p * 8), kinv));
     const __m256 v = _mm256_loadu_ps (V + p * stride);
     for (int c = 0; c < 8; ++c)
-      ctx[c] = _mm256_fmadd_ps (_mm256_set1_ps (kp[c]), v, ctx[c]);
+      ctx[c] = _mm256_fmadd_ps (_mm256_broadcast_ss (k + p * 8 + c), v, ctx[c]);
   }
+  for (int c = 0; c < 8; ++c)
+    ctx[c] = _mm256_mul_ps (ctx[c], _mm256_set1_ps (kinv[c]));
+  /* The q softmax's normalisation and the scale applied once to the output
+   * row, (q_scale / sum) (e ctx), instead of to each of its 8 weights. */
   const __m256 scale = _mm256_set1_ps (q_scale);
   for (int64_t p = 0; p < n; ++p) {
     const __m256 qv = _mm256_loadu_ps (Q + p * stride);
     const __m256 e = exp_nonpositive (_mm256_sub_ps (qv, all_lanes_max (qv)));
     alignas (32) float qp[8];
-    _mm256_store_ps (qp, _mm256_mul_ps (_mm256_div_ps (e, all_lanes_sum (e)), scale));
-    __m256 acc = _mm256_setzero_ps ();
-    for (int c = 0; c < 8; ++c)
+    _mm256_store_ps (qp, e);
+    __m256 acc = _mm256_mul_ps (_mm256_set1_ps (qp[0]), ctx[0]);
+    for (int c = 1; c < 8; ++c)
       acc = _mm256_fmadd_ps (_mm256_set1_ps (qp[c]), ctx[c], acc);
-    _mm256_storeu_ps (O + p * out_stride, acc);
+    _mm256_storeu_ps (O + p * out_stride, _mm256_mul_ps (acc, _mm256_div_ps (scale, all_lanes_sum (e))));
   }
 }
 

@@ -333,7 +333,21 @@ TokenizerModel::encode_features (const at::Tensor &freq, const at::Tensor &raw) 
 }
 
 at::Tensor
+TokenizerModel::code_norms () const
+{
+  at::NoGradGuard no_grad;
+  SerialThreads serial;  /* too small to be worth OpenMP's barriers */
+  return weights_["quantizer.embedding.weight"].detach ().pow (2).sum (1).contiguous ();
+}
+
+at::Tensor
 TokenizerModel::nearest_codes (const at::Tensor &quant_in) const
+{
+  return nearest_codes (quant_in, code_norms ());
+}
+
+at::Tensor
+TokenizerModel::nearest_codes (const at::Tensor &quant_in, const at::Tensor &e2) const
 {
   /* Rows and codes per distance block: the (rows x codes) float32 block
    * stays in L2 between the product that writes it and the search. */
@@ -341,7 +355,6 @@ TokenizerModel::nearest_codes (const at::Tensor &quant_in) const
   at::NoGradGuard no_grad;
   const at::Tensor E = weights_["quantizer.embedding.weight"].detach ().contiguous ();
   const at::Tensor flat = quant_in.detach ().reshape ({-1, config_.emb}).contiguous ();
-  const at::Tensor e2 = E.pow (2).sum (1).contiguous ();
   const at::Tensor x2 = flat.pow (2).sum (1).contiguous ();
   const int64_t rows = flat.size (0), K = E.size (0);
   at::Tensor indices = at::empty ({rows}, kLong);
@@ -400,9 +413,10 @@ TokenizerModel::tokenize (const at::Tensor &stft, const at::Tensor &raw, at::Ten
   const int64_t N = stft.size (0), T = stft.size (2);
   at::Tensor tokens = at::empty ({N, T}, kLong);
   at::Tensor q = quant_in ? at::empty ({N, T, config_.emb}, kFloat) : at::Tensor ();
+  const at::Tensor e2 = code_norms ();
   in_chunks (N, [&] (int64_t s, int64_t m) {
     const at::Tensor qi = encode (stft.narrow (0, s, m), raw.narrow (0, s, m));
-    tokens.narrow (0, s, m).copy_ (nearest_codes (qi));
+    tokens.narrow (0, s, m).copy_ (nearest_codes (qi, e2));
     if (quant_in)
       q.narrow (0, s, m).copy_ (qi);
   });
@@ -422,8 +436,9 @@ TokenizerModel::tokenize_features (const at::Tensor &freq, const at::Tensor &raw
         std::to_string (c.agg_channels () * c.agg_positions ()) + ") for raw (N, (T-1)*" +
         std::to_string (c.geometry.hop) + "+" + std::to_string (c.geometry.n_fft) + ")");
   at::Tensor tokens = at::empty ({N, T}, kLong);
+  const at::Tensor e2 = code_norms ();
   in_chunks (N, [&] (int64_t s, int64_t m) {
-    tokens.narrow (0, s, m).copy_ (nearest_codes (encode_features (freq.narrow (0, s, m), raw.narrow (0, s, m))));
+    tokens.narrow (0, s, m).copy_ (nearest_codes (encode_features (freq.narrow (0, s, m), raw.narrow (0, s, m)), e2));
   });
   return tokens;
 }

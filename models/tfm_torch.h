@@ -191,6 +191,10 @@ class TokenizerModel {
   bool training_ = false;
 
   void check_inputs (const at::Tensor &stft, const at::Tensor &raw) const;
+  /* |E|^2 per code, and nearest_codes() given it: tokenize() computes it
+   * once per call instead of once per chunk (8192 x 64 values). */
+  at::Tensor code_norms () const;
+  at::Tensor nearest_codes (const at::Tensor &quant_in, const at::Tensor &code_norms) const;
   at::Tensor temporal_features (const at::Tensor &raw) const;
   at::Tensor encode_features (const at::Tensor &freq, const at::Tensor &raw) const;
   /* run(first, count) on chunks of the N windows, spread over the calling
