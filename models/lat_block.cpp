@@ -13,7 +13,9 @@ namespace tfm {
 namespace {
 
 constexpr float kEps = 1e-5f;          /* LayerNorm eps (nn.LayerNorm default) */
-constexpr int64_t kTileRows = 256;     /* rows per tile: ~0.6 MB of intermediates for emb 64 */
+/* Rows per tile: ~1 MB of intermediates for emb 64, about one core's L2
+ * here; 256 and 1024 rows measured 3 % slower and the same. */
+constexpr int64_t kTileRows = 512;
 
 /* Per-thread scratch reused across calls: a fresh buffer of this size per
  * call would be an mmap and page faults every time. */
