@@ -26,6 +26,8 @@
  *  - labels (string): all class names, comma separated, in class order
  *  - probabilities (GstValueArray of gdouble): class probabilities, in class order
  *  - p-<label> (gdouble, 0..1): probability of each class, one field per label
+ *  - missing-tokens (guint): "no token" values of the window decided as
+ *    [MASK] (missing=decide); 0 when the window was complete
  *
  * Overlapping windows (caps with window-frames and window-stride, from
  * tfmtokenize window-stride=K below its window length): each buffer is one
@@ -37,6 +39,15 @@
  * and whenever a frame's time is more than half a frame period away from
  * where the previous frame predicts it (tfmtokenize leaves such a gap between
  * its windows, so decisions line up with its windows).
+ *
+ * A window holding "no token" values (0xFFFFFFFF: tfmtokenize saw NaN or
+ * infinite input) on a channel the model reads gets no decision by default
+ * (missing=skip): no meta, message or event, and one warning per run of
+ * such windows naming its time. missing=decide classifies it anyway, the
+ * missing tokens given to the model as its [MASK] token (the token table's
+ * extra row, which masked-token pre-training uses for a token it cannot
+ * see), and the decision carries missing-tokens > 0 (message and event
+ * field, meta field, tokensink record field).
  *
  * Example launch lines:
  * |[
@@ -73,6 +84,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_lbm_classify_debug);
 #define DEFAULT_WINDOW 0
 #define DEFAULT_STRIDE 0
 #define DEFAULT_THREADS 1
+#define DEFAULT_MISSING GST_LBM_CLASSIFY_MISSING_SKIP
 
 enum
 {
@@ -82,6 +94,7 @@ enum
   PROP_WINDOW,
   PROP_STRIDE,
   PROP_THREADS,
+  PROP_MISSING,
 };
 
 namespace {
@@ -101,6 +114,7 @@ struct State
   guint window_property = DEFAULT_WINDOW;
   guint stride_property = DEFAULT_STRIDE;
   gint threads = DEFAULT_THREADS;
+  GstLbmClassifyMissing missing = DEFAULT_MISSING;
 
   /* loaded at NULL->READY, reloaded at READY->PAUSED (model_slot.h) */
   neuro::ModelSlot<neuro::Classifier> slot;
@@ -122,6 +136,9 @@ struct State
   std::deque<TokenFrame> history;          /* at most `window` contiguous frames */
   guint64 frames_since_reset = 0;
   std::vector<uint32_t> window_tokens;     /* scratch, channel-major */
+  /* In a run of windows skipped for missing tokens: until a decision or a
+   * new stream (not a gap: tfmtokenize leaves one between its windows). */
+  bool skipping = false;
 };
 
 }  // namespace
@@ -169,6 +186,22 @@ reset_history (State * st)
 {
   st->history.clear ();
   st->frames_since_reset = 0;
+}
+
+static GType
+gst_lbm_classify_missing_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_LBM_CLASSIFY_MISSING_SKIP, "No decision on a window with no-token values (a warning per run)",
+        "skip"},
+    {GST_LBM_CLASSIFY_MISSING_DECIDE, "Decide anyway, missing tokens as the model's [MASK] token; the "
+          "decision's missing-tokens field counts them", "decide"},
+    {0, NULL, NULL},
+  };
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstLbmClassifyMissing", values));
+  return type;
 }
 
 /* ---- model ---- */
@@ -294,6 +327,7 @@ gst_lbm_classify_start (GstBaseTransform * trans)
   st->channel_names.clear ();
   st->channel_map_ready = false;
   reset_history (st);
+  st->skipping = false;
   GST_INFO_OBJECT (self, "window %d frames, stride %d, labels %s", st->window,
       st->stride, neuro::join (st->labels).c_str ());
   return TRUE;
@@ -483,6 +517,7 @@ gst_lbm_classify_sink_event (GstBaseTransform * trans, GstEvent * event)
     case GST_EVENT_FLUSH_STOP:
     case GST_EVENT_STREAM_START:
       reset_history (st);
+      st->skipping = false;
       break;
     default:
       break;
@@ -510,6 +545,49 @@ post_decision (GstLbmClassify * self, const neuro::Classification & c)
     GST_DEBUG_OBJECT (self, "downstream did not take the classification event");
 }
 
+/* The stream channels (names when known) behind model channels with
+ * missing tokens in the window. */
+static std::string
+missing_channels (const State * st)
+{
+  const int frames = st->window;
+  std::vector<std::string> names;
+  for (size_t c = 0; c < st->channel_map.size (); c++) {
+    const uint32_t *row = st->window_tokens.data () + c * frames;
+    if (std::find (row, row + frames, neuro::kNoToken) == row + frames)
+      continue;
+    const int s = st->channel_map[c];
+    names.push_back ((size_t) s < st->channel_names.size () ? st->channel_names[s] :
+        "channel " + std::to_string (s));
+  }
+  return neuro::join (names, ", ");
+}
+
+/* missing=skip: no decision; the first window of a run of them is
+ * reported (one warning per run, not per window). */
+static void
+skip_window (GstLbmClassify * self, size_t missing)
+{
+  State *st = self->state;
+  const GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
+  const GstClockTime start = st->history.front ().pts;
+  const GstClockTime end = st->history.back ().pts + st->frame_period;
+  GST_DEBUG_OBJECT (self, "no decision at %" GST_TIME_FORMAT ": %zu tokens missing", GST_TIME_ARGS (start),
+      missing);
+  if (st->skipping)
+    return;
+  st->skipping = true;
+  const std::string channels = missing_channels (st);
+  GST_ELEMENT_WARNING (self, STREAM, DECODE,
+      ("No decision for the window from %.3f s to %.3f s of running time: %zu of its %zu tokens are "
+          "\"no token\" (non-finite input upstream) on %s. Later windows with missing tokens get none "
+          "either, until one is complete; set missing=decide to classify them anyway.",
+          gst_segment_to_running_time (segment, GST_FORMAT_TIME, start) / 1e9,
+          gst_segment_to_running_time (segment, GST_FORMAT_TIME, end) / 1e9, missing,
+          st->window_tokens.size (), channels.c_str ()),
+      ("PTS %" GST_TIME_FORMAT ", missing=skip", GST_TIME_ARGS (start)));
+}
+
 static bool
 classify_window (GstLbmClassify * self, GstBuffer * buffer)
 {
@@ -520,6 +598,20 @@ classify_window (GstLbmClassify * self, GstBuffer * buffer)
   for (int t = 0; t < frames; t++)
     for (int c = 0; c < channels; c++)
       st->window_tokens[(size_t) c * frames + t] = st->history[t].tokens[c];
+  const size_t missing = std::count (st->window_tokens.begin (), st->window_tokens.end (), neuro::kNoToken);
+  if (missing > 0) {
+    GST_OBJECT_LOCK (self);
+    const GstLbmClassifyMissing policy = st->missing;
+    GST_OBJECT_UNLOCK (self);
+    if (policy == GST_LBM_CLASSIFY_MISSING_SKIP) {
+      skip_window (self, missing);
+      return true;
+    }
+    /* The token table's row after the codes is [MASK]: "a token is here, unseen". */
+    std::replace (st->window_tokens.begin (), st->window_tokens.end (), neuro::kNoToken,
+        (uint32_t) st->slot.model->info ().vocabulary);
+  }
+  st->skipping = false;
 
   std::vector<float> logits;
   neuro::Classification c;
@@ -535,6 +627,7 @@ classify_window (GstLbmClassify * self, GstBuffer * buffer)
   c.timestamp = st->history.front ().pts;
   c.duration = st->history.back ().pts + st->frame_period - c.timestamp;
   c.labels = st->labels;
+  c.missing_tokens = (unsigned) missing;
   c.class_index = (int) (std::max_element (c.probabilities.begin (),
           c.probabilities.end ()) - c.probabilities.begin ());
   GST_LOG_OBJECT (self, "window at %" GST_TIME_FORMAT ": %s (p=%.3f)",
@@ -550,7 +643,7 @@ tokens_in_vocabulary (GstLbmClassify * self, const uint32_t * frame, GstClockTim
 {
   State *st = self->state;
   for (int c = 0; c < st->stream.channels; c++) {
-    if (frame[c] >= (uint32_t) st->stream.vocabulary) {
+    if (frame[c] >= (uint32_t) st->stream.vocabulary && frame[c] != neuro::kNoToken) {
       GST_ELEMENT_ERROR (self, STREAM, DECODE,
           ("Token %u on channel %d at %" GST_TIME_FORMAT " is outside the stream's "
               "vocabulary of %d tokens.", frame[c], c, GST_TIME_ARGS (pts),
@@ -705,6 +798,9 @@ gst_lbm_classify_set_property (GObject * object, guint prop_id,
     case PROP_THREADS:
       st->threads = g_value_get_int (value);
       break;
+    case PROP_MISSING:
+      st->missing = (GstLbmClassifyMissing) g_value_get_enum (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -735,6 +831,9 @@ gst_lbm_classify_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_THREADS:
       g_value_set_int (value, st->threads);
+      break;
+    case PROP_MISSING:
+      g_value_set_enum (value, st->missing);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -779,6 +878,14 @@ install_properties (GObjectClass * gobject_class)
           "LibTorch intra-op threads (count) of the streaming thread; 0 = one per CPU core. "
           "Changeable while playing", 0, 1024, DEFAULT_THREADS,
           (GParamFlags) (flags | GST_PARAM_MUTABLE_PLAYING)));
+  g_object_class_install_property (gobject_class, PROP_MISSING,
+      g_param_spec_enum ("missing", "Missing tokens",
+          "A window holding \"no token\" values (0xFFFFFFFF, from non-finite input) on a channel the model "
+          "reads: 'skip' makes no decision (no meta, message or event; one warning per run of such "
+          "windows), 'decide' classifies it with the missing tokens as the model's [MASK] token and "
+          "reports their count in the decision's missing-tokens field. Changeable while playing",
+          gst_lbm_classify_missing_get_type (), DEFAULT_MISSING,
+          (GParamFlags) (flags | GST_PARAM_MUTABLE_PLAYING)));
 }
 
 static void
@@ -805,7 +912,8 @@ gst_lbm_classify_class_init (GstLbmClassifyClass * klass)
       "serialized lbm-classification event downstream, and an element message "
       "lbm-classification with timestamp, stream-time, running-time, duration "
       "(guint64, ns), class (gint), label, labels (strings), probabilities "
-      "(GstValueArray of gdouble, in label order) and p-<label> (gdouble, 0..1)", "neurotokens developers");
+      "(GstValueArray of gdouble, in label order), p-<label> (gdouble, 0..1) and missing-tokens (guint: "
+      "no-token values decided as [MASK], see missing)", "neurotokens developers");
 
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_lbm_classify_change_state);
   trans_class->start = GST_DEBUG_FUNCPTR (gst_lbm_classify_start);
@@ -814,6 +922,7 @@ gst_lbm_classify_class_init (GstLbmClassifyClass * klass)
   trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_lbm_classify_sink_event);
   trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_lbm_classify_transform_ip);
 
+  gst_type_mark_as_plugin_api (gst_lbm_classify_missing_get_type (), (GstPluginAPIFlags) 0);
   GST_DEBUG_CATEGORY_INIT (gst_lbm_classify_debug, "lbmclassify", 0,
       "TFM-Encoder token window classifier");
 }

@@ -8,7 +8,8 @@ As a module:
     rec = tfm_tokens.load("rec.jsonl")
     eeg = rec.streams[0]
     eeg.pts        # int64 ns of running time, one per token frame
-    eeg.tokens     # uint32, (frames, channels) or (frames, channels, codebooks)
+    eeg.tokens     # uint32, (frames, channels) or (frames, channels, codebooks);
+                   # NO_TOKEN (0xFFFFFFFF) where the recording has null ("no token")
     eeg.channels   # channel names; eeg.info is the stream record
     eeg.window     # int64 window of each frame (overlapping windows), else None
     eeg.classifications, eeg.annotations, eeg.gaps   # lists of records
@@ -37,6 +38,12 @@ from collections import Counter
 import numpy as np
 
 SECOND = 1_000_000_000
+NO_TOKEN = 0xFFFFFFFF   # "no token": null in the recording (the tokenizer saw non-finite input)
+
+
+def _tokens_of(values):
+    """A tokens record's list with null as NO_TOKEN (per channel, or per codebook)."""
+    return [NO_TOKEN if v is None else _tokens_of(v) if isinstance(v, list) else v for v in values]
 
 
 class Stream:
@@ -82,7 +89,7 @@ class Stream:
     def _add_tokens(self, record):
         self._pts.append(record["pts"])
         self._duration.append(record["duration"])
-        self._tokens.append(record["tokens"])
+        self._tokens.append(_tokens_of(record["tokens"]))
         self._window.append(record.get("window", -1))
 
     def _finish(self):
@@ -198,6 +205,10 @@ def summary(rec, out=sys.stdout):
         silent = sum(g["duration"] for g in st.gaps) / SECOND
         latency = "" if st.info.get("latency") is None else f", latency {st.info['latency'] / SECOND:.3f} s"
         print(f"  {len(st.pts)} frames, {_span(st)}{latency}, {len(st.gaps)} gaps ({silent:.3f} s)", file=out)
+        missing, total = _no_token_count(st)
+        if missing:
+            print(f"  {missing} no-token values ({100 * missing / total:.2g} % of tokens: "
+                  "non-finite input)", file=out)
         if st.classifications:
             labels = Counter(c["label"] for c in st.classifications)
             print(f"  {len(st.classifications)} classifications: "
@@ -209,6 +220,12 @@ def summary(rec, out=sys.stdout):
         if st.end and not len(st.pts):
             print("  no token frames: the stream ended before its first tokenizer window", file=out)
         print("  ended at EOS" if st.end else "  no end record (recording stopped early)", file=out)
+
+
+def _no_token_count(st):
+    """(values that are NO_TOKEN, all values) of a stream's tokens."""
+    arrays = st.tokens if isinstance(st.tokens, list) else [st.tokens]
+    return (sum(int((a == NO_TOKEN).sum()) for a in arrays), sum(a.size for a in arrays))
 
 
 def _stream(rec, index):
@@ -336,14 +353,15 @@ KEY_CODES = 19   # codes drawn in their own colour; the rest share "other"
 def code_palette(st):
     """The stream's most used codes (at most KEY_CODES, commonest first) and
     their counts, the count of every other code, and a frame x channel array of
-    colour indices: i for key code i, KEY_CODES for "other"."""
+    colour indices: i for key code i, KEY_CODES for "other", -1 for no token."""
     tokens = _codebook0(st)
-    codes, counts = np.unique(tokens, return_counts=True)
+    codes, counts = np.unique(tokens[tokens != NO_TOKEN], return_counts=True)
     order = np.argsort(-counts, kind="stable")[:KEY_CODES]
     key, key_counts = codes[order], counts[order]
     index = np.full(tokens.shape, KEY_CODES, np.int64)
     for i, code in enumerate(key):
         index[tokens == code] = i
+    index[tokens == NO_TOKEN] = -1
     return key, key_counts, int(counts.sum() - key_counts.sum()), index
 
 
@@ -365,6 +383,7 @@ def _draw_raster(ax, st, colours):
     key, key_counts, other, index = code_palette(st)
     n_ch = max(index.shape[1] if index.ndim == 2 else 1, 1)
     cmap = ListedColormap(colours)
+    cmap.set_under("white")   # no token
     for a, b in _runs(st):
         t0 = st.pts[a] / SECOND
         t1 = (st.pts[b - 1] + st.duration[b - 1]) / SECOND
@@ -393,7 +412,8 @@ def _draw_usage(ax, st, key, key_counts, other, colours):
     ax.tick_params(axis="x", labelsize=6)
     total = int(key_counts.sum()) + other
     share = f"\nother codes (grey): {100 * other / total:.0f} %" if other else ""
-    ax.set_title(f"code use: {len(np.unique(_codebook0(st)))} of {st.info.get('vocabulary')}"
+    codes = _codebook0(st)
+    ax.set_title(f"code use: {len(np.unique(codes[codes != NO_TOKEN]))} of {st.info.get('vocabulary')}"
                  f"{share}", fontsize=7)
 
 

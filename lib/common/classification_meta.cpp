@@ -36,6 +36,7 @@ lbm_classification_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffe
   m->probabilities = NULL;
   m->n_logits = 0;
   m->logits = NULL;
+  m->missing_tokens = 0;
   return TRUE;
 }
 
@@ -66,6 +67,7 @@ fill_meta (LbmClassificationMeta * m, const neuro::Classification & c,
   }
   m->label = g_strdup (c.class_index >= 0 && (guint) c.class_index < m->n_classes ?
       m->labels[c.class_index] : "");
+  m->missing_tokens = c.missing_tokens;
   m->n_logits = n_logits;
   m->logits = (gfloat *) g_memdup2 (logits, n_logits * sizeof (gfloat));
 }
@@ -124,6 +126,7 @@ classification_from_meta (const LbmClassificationMeta *meta)
   c.timestamp = meta->timestamp;
   c.duration = meta->duration;
   c.class_index = meta->class_index;
+  c.missing_tokens = meta->missing_tokens;
   for (guint i = 0; i < meta->n_classes; i++) {
     c.labels.emplace_back (meta->labels[i]);
     c.probabilities.push_back (meta->probabilities[i]);

@@ -29,6 +29,7 @@ typedef struct {
   gdouble *probabilities;   /* n_classes values, sum 1 */
   guint n_logits;           /* model outputs: n_classes, or 1 for a sigmoid model */
   gfloat *logits;           /* raw model outputs */
+  guint missing_tokens;     /* window tokens that were "no token" (decided as [MASK]); 0 = complete */
 } LbmClassificationMeta;
 
 GType lbm_classification_meta_api_get_type (void);

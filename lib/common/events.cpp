@@ -78,7 +78,8 @@ classification_to_structure (const Classification &c)
       "duration", G_TYPE_UINT64, (guint64) c.duration,
       "class", G_TYPE_INT, c.class_index,
       "label", G_TYPE_STRING, label.c_str (),
-      "labels", G_TYPE_STRING, join (c.labels).c_str (), NULL);
+      "labels", G_TYPE_STRING, join (c.labels).c_str (),
+      "missing-tokens", G_TYPE_UINT, c.missing_tokens, NULL);
   set_double_array (s, "probabilities", c.probabilities);
   for (size_t i = 0; i < c.labels.size () && i < c.probabilities.size (); i++) {
     std::string field = "p-" + c.labels[i];
@@ -104,6 +105,9 @@ classification_from_structure (const GstStructure *s, Classification &c)
   c.duration = duration;
   c.class_index = cls;
   c.labels = split (labels);
+  guint missing = 0;
+  gst_structure_get_uint (s, "missing-tokens", &missing);  /* absent: a complete window */
+  c.missing_tokens = missing;
   return c.labels.size () == c.probabilities.size ();
 }
 

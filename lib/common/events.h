@@ -39,6 +39,9 @@ struct Classification {
   int class_index = -1;
   std::vector<std::string> labels;
   std::vector<double> probabilities;            /* one per label */
+  /* Window values that were "no token" and reached the model as its [MASK]
+   * token (lbmclassify missing=decide); 0 = the model saw the whole window. */
+  unsigned missing_tokens = 0;
 };
 
 GstStructure *annotation_to_structure (const Annotation &a);

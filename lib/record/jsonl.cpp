@@ -5,6 +5,8 @@
 
 #include <ctime>
 
+#include "geometry.h"  /* kNoToken */
+
 namespace neuro {
 
 using Json = nlohmann::ordered_json;
@@ -89,6 +91,13 @@ stream_line (const StreamDescription &s)
   return finish (j);
 }
 
+/* "No token" is null, so the list keeps one entry per channel (codebook). */
+static Json
+token_value (guint32 token)
+{
+  return token == kNoToken ? Json (nullptr) : Json (token);
+}
+
 std::string
 tokens_line (guint stream, GstClockTime pts, GstClockTime duration,
     const guint32 *tokens, int channels, int codebooks, gint64 window)
@@ -96,12 +105,12 @@ tokens_line (guint stream, GstClockTime pts, GstClockTime duration,
   Json values = Json::array ();
   for (int c = 0; c < channels; c++) {
     if (codebooks == 1) {
-      values.push_back (tokens[c]);
+      values.push_back (token_value (tokens[c]));
       continue;
     }
     Json per_channel = Json::array ();
     for (int k = 0; k < codebooks; k++)
-      per_channel.push_back (tokens[c * codebooks + k]);
+      per_channel.push_back (token_value (tokens[c * codebooks + k]));
     values.push_back (per_channel);
   }
   Json j = record ("tokens", stream);
@@ -127,6 +136,8 @@ classification_line (guint stream, GstClockTime pts, GstClockTime duration,
   j["label"] = known ? Json (c.labels[c.class_index]) : Json (nullptr);
   j["class"] = c.class_index;
   j["probabilities"] = probabilities;
+  if (c.missing_tokens > 0)
+    j["missing-tokens"] = c.missing_tokens;
   return finish (j);
 }
 

@@ -52,8 +52,9 @@ std::string iso8601_utc (gint64 unix_ns);
 
 std::string header_line (const HeaderDescription &h);
 std::string stream_line (const StreamDescription &s);
-/* tokens holds channels × codebooks values, channel-major; window >= 0 is
- * the index of the overlapping window the frame belongs to. */
+/* tokens holds channels × codebooks values, channel-major, kNoToken written
+ * as null; window >= 0 is the index of the overlapping window the frame
+ * belongs to. */
 std::string tokens_line (guint stream, GstClockTime pts, GstClockTime duration,
     const guint32 *tokens, int channels, int codebooks, gint64 window = -1);
 std::string classification_line (guint stream, GstClockTime pts, GstClockTime duration,

@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
 
+#include "geometry.h"
 #include "jsonl.h"
 #include "linefile.h"
 #include "temp_dir.h"
@@ -46,6 +47,23 @@ GST_START_TEST (test_lines_escape)
   fail_unless (j["tokens"] == Json::parse ("[1,2,3,4,5,6]"));
   fail_unless (neuro::tokens_line (1, 2, 3, tokens, 1, 1) ==
       "{\"type\":\"tokens\",\"stream\":1,\"pts\":2,\"duration\":3,\"tokens\":[1]}\n");
+  /* "No token" is null in its place: the list stays aligned with the channels. */
+  const guint32 missing[] = { 7, neuro::kNoToken, 9, neuro::kNoToken };
+  j = Json::parse (neuro::tokens_line (0, 10, 20, missing, 4, 1));
+  fail_unless (j["tokens"] == Json::parse ("[7,null,9,null]"), "%s", j["tokens"].dump ().c_str ());
+  j = Json::parse (neuro::tokens_line (0, 10, 20, missing, 2, 2));
+  fail_unless (j["tokens"] == Json::parse ("[[7,null],[9,null]]"));
+
+  /* A decision on masked tokens says how many; a complete one has no field. */
+  neuro::Classification c;
+  c.class_index = 1;
+  c.labels = {"a", "b"};
+  c.probabilities = {0.25, 0.75};
+  j = Json::parse (neuro::classification_line (0, 10, 20, c));
+  fail_unless (!j.contains ("missing-tokens"));
+  c.missing_tokens = 19;
+  j = Json::parse (neuro::classification_line (0, 10, 20, c));
+  fail_unless (j["missing-tokens"] == 19 && j["label"] == "b");
 }
 GST_END_TEST;
 
