@@ -26,11 +26,13 @@ struct _NeuroTokensClassification {
   GArray *probabilities;   /* gdouble, one per label */
   GstClockTime timestamp;
   GstClockTime duration;
+  guint missing_tokens;
 };
 
 G_DEFINE_TYPE (NeuroTokensClassification, neurotokens_classification, G_TYPE_OBJECT)
 
-enum { PROP_0, PROP_LABEL, PROP_CLASS_INDEX, PROP_LABELS, PROP_TIMESTAMP, PROP_DURATION, N_PROPS };
+enum { PROP_0, PROP_LABEL, PROP_CLASS_INDEX, PROP_LABELS, PROP_TIMESTAMP, PROP_DURATION,
+  PROP_MISSING_TOKENS, N_PROPS };
 
 static void
 neurotokens_classification_finalize (GObject * object)
@@ -53,6 +55,7 @@ neurotokens_classification_get_property (GObject * object, guint id, GValue * va
     case PROP_LABELS: g_value_set_boxed (value, self->labels); break;
     case PROP_TIMESTAMP: g_value_set_uint64 (value, self->timestamp); break;
     case PROP_DURATION: g_value_set_uint64 (value, self->duration); break;
+    case PROP_MISSING_TOKENS: g_value_set_uint (value, self->missing_tokens); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
   }
 }
@@ -74,6 +77,9 @@ neurotokens_classification_class_init (NeuroTokensClassificationClass * klass)
         "PTS of the window's first token frame (ns)", 0, G_MAXUINT64, GST_CLOCK_TIME_NONE, flags),
     g_param_spec_uint64 ("duration", "Duration", "Length of the window (ns)",
         0, G_MAXUINT64, GST_CLOCK_TIME_NONE, flags),
+    g_param_spec_uint ("missing-tokens", "Missing tokens",
+        "Tokens of the window that were \"no token\" and reached the classifier as [MASK] "
+        "(lbmclassify missing=decide), count; 0 = the window was complete", 0, G_MAXUINT, 0, flags),
   };
   g_object_class_install_properties (object_class, N_PROPS, props);
 }
@@ -98,6 +104,7 @@ classification_from_meta (const LbmClassificationMeta * meta)
   g_array_append_vals (c->probabilities, meta->probabilities, meta->n_classes);
   c->timestamp = meta->timestamp;
   c->duration = meta->duration;
+  c->missing_tokens = meta->missing_tokens;
   return c;
 }
 

@@ -120,7 +120,7 @@ Hdf5LineRecorder::take_line (const std::string &line)
         probabilities.push_back (item.value ().get<double> ());
       }
       return rec_.add_classification (stream, time_of (j, "pts"), time_of (j, "duration"),
-          j.at ("class").get<int> (), labels, probabilities);
+          j.at ("class").get<int> (), labels, probabilities, j.value ("missing-tokens", 0u));
     }
     if (type == "annotation")
       return rec_.add_annotation (stream, time_of (j, "pts"), time_of (j, "duration"),

@@ -4,6 +4,7 @@
 #include <hdf5.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
@@ -306,6 +307,7 @@ struct Hdf5Recording::Stream {
   std::vector<std::string> labels;
   std::vector<int64_t> c_pts, c_duration;
   std::vector<int32_t> c_class;
+  std::vector<int32_t> c_missing;
   std::vector<float> c_probabilities;
   std::vector<int64_t> a_pts, a_duration;
   std::vector<std::string> a_text;
@@ -494,7 +496,7 @@ Hdf5Recording::append_tokens (unsigned stream, const int64_t *pts, const int64_t
 Hdf5Status
 Hdf5Recording::add_classification (unsigned stream, int64_t pts, int64_t duration,
     int class_index, const std::vector<std::string> &labels,
-    const std::vector<double> &probabilities)
+    const std::vector<double> &probabilities, unsigned missing_tokens)
 {
   Stream *st;
   Hdf5Status s = stream_of (stream, &st);
@@ -509,6 +511,7 @@ Hdf5Recording::add_classification (unsigned stream, int64_t pts, int64_t duratio
   st->c_pts.push_back (pts);
   st->c_duration.push_back (duration);
   st->c_class.push_back (class_index);
+  st->c_missing.push_back ((int32_t) std::min<unsigned> (missing_tokens, INT32_MAX));
   for (double p : probabilities)
     st->c_probabilities.push_back ((float) p);
   return Hdf5Status ();
@@ -570,6 +573,7 @@ write_classifications (const Hdf5Recording::Stream &st)
   const std::vector<hsize_t> n {st.c_pts.size ()};
   return g.valid () && write_times (g.get (), st.c_pts, st.c_duration) &&
       write_dataset (g.get (), "class", H5T_STD_I32LE, H5T_NATIVE_INT32, n, st.c_class.data ()) &&
+      write_dataset (g.get (), "missing-tokens", H5T_STD_I32LE, H5T_NATIVE_INT32, n, st.c_missing.data ()) &&
       write_dataset (g.get (), "probabilities", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT,
           {st.c_pts.size (), st.labels.size ()}, st.c_probabilities.data ()) &&
       attr_strings (g.get (), "labels", st.labels);

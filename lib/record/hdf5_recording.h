@@ -87,9 +87,11 @@ public:
    * (else ignored, may be null). */
   Hdf5Status append_tokens (unsigned stream, const int64_t *pts, const int64_t *duration,
       const uint32_t *tokens, size_t frames, const int64_t *window = nullptr);
+  /* missing_tokens: "no token" values the classifier saw as [MASK] (the
+   * record's missing-tokens; 0 = a complete window). */
   Hdf5Status add_classification (unsigned stream, int64_t pts, int64_t duration,
       int class_index, const std::vector<std::string> &labels,
-      const std::vector<double> &probabilities);
+      const std::vector<double> &probabilities, unsigned missing_tokens = 0);
   Hdf5Status add_annotation (unsigned stream, int64_t pts, int64_t duration,
       const std::string &text);
   Hdf5Status add_gap (unsigned stream, int64_t pts, int64_t duration, const std::string &cause);

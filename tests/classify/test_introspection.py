@@ -105,6 +105,8 @@ def check(buffers, messages):
         if (c.props.label, c.props.class_index, list(c.props.labels)) != \
                 (c.get_label(), c.get_class_index(), c.get_labels()):
             fail("properties differ from the getters")
+        if c.props.missing_tokens != s.get_value("missing-tokens"):
+            fail(f"missing-tokens {c.props.missing_tokens} != message {s.get_value('missing-tokens')}")
         if (c.get_timestamp(), c.get_duration()) != (s.get_value("timestamp"), s.get_value("duration")):
             fail(f"window {c.get_timestamp()}+{c.get_duration()} != message")
     first = NeuroTokens.buffer_get_classification(buffers[0])

@@ -102,6 +102,7 @@ def check_same_records(tmp):
         assert list(c.attrs["labels"]) == ["normal", "spike", "other"]
         np.testing.assert_array_equal(c["class"][()], [r["class"] for r in ref_c])
         np.testing.assert_array_equal(c["pts"][()], [r["pts"] for r in ref_c])
+        np.testing.assert_array_equal(c["missing-tokens"][()], [r.get("missing-tokens", 0) for r in ref_c])
         np.testing.assert_allclose(c["probabilities"][()],
                                    [list(r["probabilities"].values()) for r in ref_c], rtol=1e-6)
         a = eeg["annotations"]

@@ -201,7 +201,7 @@ write_example (const std::string &path)
   fail_unless (rec.add_classification (0, 0, 10000000000LL, 1, {"open", "closed", "x"},
           {0.25, 0.5, 0.25}).ok);
   fail_unless (rec.add_classification (0, 10000000000LL, 10000000000LL, 0,
-          {"open", "closed", "x"}, {0.75, 0.125, 0.125}).ok);
+          {"open", "closed", "x"}, {0.75, 0.125, 0.125}, 19).ok);
   fail_unless (rec.add_annotation (0, 2000000000, neuro::kHdf5NoTime, "T0 \xc3\xa9").ok);
   rec.set_file_info (file_info ());
   fail_unless (exists (path + ".part") && !exists (path), "the file must be written as .part");
@@ -266,6 +266,9 @@ GST_START_TEST (test_layout)
   std::vector<int32_t> cls = read_dataset<int32_t> (file, "/stream0/classifications/class",
       H5T_NATIVE_INT32, &dims);
   fail_unless (cls == std::vector<int32_t> ({1, 0}));
+  std::vector<int32_t> missing = read_dataset<int32_t> (file, "/stream0/classifications/missing-tokens",
+      H5T_NATIVE_INT32, &dims);
+  fail_unless (missing == std::vector<int32_t> ({0, 19}));
   std::vector<float> prob = read_dataset<float> (file,
       "/stream0/classifications/probabilities", H5T_NATIVE_FLOAT, &dims);
   fail_unless (dims == std::vector<hsize_t> ({2, 3}));

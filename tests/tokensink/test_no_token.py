@@ -4,7 +4,9 @@
 channel's tokens of the window holding it are recorded as JSON null (the list
 keeps one entry per channel) and as the HDF5 tokens dataset's fill value;
 tools/tfm_tokens.py reads them as 0xFFFFFFFF and its summary counts them;
-every other token is the one the same run without the NaN records."""
+every other token is the one the same run without the NaN records. With
+lbmclassify in between, that window gets no classification record by default,
+and with missing=decide one marked missing-tokens=19 (JSON and HDF5)."""
 import json
 import os
 import subprocess
@@ -23,7 +25,9 @@ import gi  # noqa: E402
 gi.require_version("Gst", "1.0")
 from gi.repository import Gst  # noqa: E402
 
-MODEL = os.path.join(os.environ["NEUROTOKENS_BUILD_DIR"], "tests", "tokenize", "test-tokenizer-10s.safetensors")
+BUILD = os.environ["NEUROTOKENS_BUILD_DIR"]
+MODEL = os.path.join(BUILD, "tests", "tokenize", "test-tokenizer-10s.safetensors")
+CLASSIFIER = os.path.join(BUILD, "tests", "models", "authors-shape-classifier.safetensors")
 RATE, L, T, CHANNELS, BAD = 200, 2000, 19, 4, 2
 NO_TOKEN = 0xFFFFFFFF
 
@@ -37,10 +41,10 @@ def signal(nan):
     return np.ascontiguousarray(x.T, np.float32)   # interleaved
 
 
-def record(path, fmt, nan):
+def record(path, fmt, nan, classify=""):
     pipe = Gst.parse_launch(
         f"appsrc name=src format=time caps=audio/x-raw,format=F32LE,layout=interleaved,rate={RATE},"
-        f"channels={CHANNELS},channel-mask=(bitmask)0 ! stft ! tfmtokenize model=\"{MODEL}\" ! "
+        f"channels={CHANNELS},channel-mask=(bitmask)0 ! stft ! tfmtokenize model=\"{MODEL}\" ! {classify}"
         f"tokensink location=\"{path}\" format={fmt}")
     src = pipe.get_by_name("src")
     pipe.set_state(Gst.State.PLAYING)
@@ -103,10 +107,26 @@ def check_hdf5(tmp, from_jsonl):
     np.testing.assert_array_equal(data[~mask], from_jsonl[~mask])
 
 
+def check_classifications(tmp):
+    """Decisions per window (pts 0, 10, 20 s): window 1 skipped, or marked."""
+    for missing, want in (("skip", {0: 0, 20: 0}), ("decide", {0: 0, 10: 19, 20: 0})):
+        classify = f"lbmclassify model=\"{CLASSIFIER}\" missing={missing} ! "
+        jsonl, h5 = os.path.join(tmp, f"{missing}.jsonl"), os.path.join(tmp, f"{missing}.h5")
+        record(jsonl, "jsonl", True, classify)
+        record(h5, "hdf5", True, classify)
+        got = {r["pts"] // 10 ** 9: r.get("missing-tokens", 0)
+               for r in tfm_tokens.load(jsonl).streams[0].classifications}
+        assert got == want, (missing, got)
+        with h5py.File(h5, "r") as f:
+            c = f["stream0/classifications"]
+            assert dict(zip((c["pts"][()] // 10 ** 9).tolist(), c["missing-tokens"][()].tolist())) == want
+
+
 def main():
     Gst.init(None)
     with tempfile.TemporaryDirectory() as tmp:
         check_hdf5(tmp, check_jsonl(tmp))
+        check_classifications(tmp)
     print("ok")
 
 
