@@ -588,6 +588,28 @@ skip_window (GstLbmClassify * self, size_t missing)
       ("PTS %" GST_TIME_FORMAT ", missing=skip", GST_TIME_ARGS (start)));
 }
 
+/* Whether to decide on the window gathered in window_tokens, which holds
+ * `missing` no-token values: always when complete; otherwise per the
+ * missing property, the values then replaced by the model's [MASK] id. */
+static bool
+decide_with_missing (GstLbmClassify * self, size_t missing)
+{
+  State *st = self->state;
+  if (missing == 0)
+    return true;
+  GST_OBJECT_LOCK (self);
+  const GstLbmClassifyMissing policy = st->missing;
+  GST_OBJECT_UNLOCK (self);
+  if (policy == GST_LBM_CLASSIFY_MISSING_SKIP) {
+    skip_window (self, missing);
+    return false;
+  }
+  /* The token table's row after the codes is [MASK]: "a token is here, unseen". */
+  std::replace (st->window_tokens.begin (), st->window_tokens.end (), neuro::kNoToken,
+      (uint32_t) st->slot.model->info ().vocabulary);
+  return true;
+}
+
 static bool
 classify_window (GstLbmClassify * self, GstBuffer * buffer)
 {
@@ -599,18 +621,8 @@ classify_window (GstLbmClassify * self, GstBuffer * buffer)
     for (int c = 0; c < channels; c++)
       st->window_tokens[(size_t) c * frames + t] = st->history[t].tokens[c];
   const size_t missing = std::count (st->window_tokens.begin (), st->window_tokens.end (), neuro::kNoToken);
-  if (missing > 0) {
-    GST_OBJECT_LOCK (self);
-    const GstLbmClassifyMissing policy = st->missing;
-    GST_OBJECT_UNLOCK (self);
-    if (policy == GST_LBM_CLASSIFY_MISSING_SKIP) {
-      skip_window (self, missing);
-      return true;
-    }
-    /* The token table's row after the codes is [MASK]: "a token is here, unseen". */
-    std::replace (st->window_tokens.begin (), st->window_tokens.end (), neuro::kNoToken,
-        (uint32_t) st->slot.model->info ().vocabulary);
-  }
+  if (!decide_with_missing (self, missing))
+    return true;  /* no decision, not an error */
   st->skipping = false;
 
   std::vector<float> logits;
